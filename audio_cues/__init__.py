@@ -1,0 +1,1 @@
+"""Bundled cue sounds (installed as the package coach.audio_cues)."""

@@ -1,0 +1,1 @@
+"""Built-in routines, shipped as package data."""
