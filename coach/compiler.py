@@ -1,0 +1,112 @@
+"""`compile_routine`: routine + options + measure -> Timeline.
+
+Chooses which sections play (`--with` adds optional ones) and fits every
+range to the target length with one shared fraction, then lets
+`coach.placement` place each event.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+from coach.durations import format_seconds
+from coach.errors import CoachError, UsageError
+from coach.fields import did_you_mean
+from coach.limits import SAMPLE_RATE
+from coach.placement import Measure, build
+from coach.routine import Routine, Section
+from coach.timeline import Timeline, Warning
+
+MAX_FIT_STEPS = 64
+
+
+@dataclass(frozen=True)
+class Options:
+    length: Fraction | None = None
+    """Target length in seconds; None uses the routine's own `length:`, if any."""
+    include: tuple[str, ...] = ()
+    """Optional sections to play, by name."""
+
+
+def compile_routine(routine: Routine, options: Options, measure: Measure, sound_length: Measure) -> Timeline:
+    sections = chosen_sections(routine, options.include)
+    cached = functools.lru_cache(maxsize=None)(measure)
+    timeline_at = functools.lru_cache(maxsize=None)(
+        lambda fraction: build(routine, sections, fraction, cached, sound_length))
+    target = options.length if options.length is not None else routine.length
+    spans = Routine.spans_of(sections)
+    if target is None or not spans:
+        return timeline_at(Fraction(0))
+    fraction = _fit(spans, timeline_at, target)
+    timeline = timeline_at(fraction)
+    shortest, longest = timeline_at(Fraction(0)).duration, _duration_or_none(timeline_at, Fraction(1))
+    if not shortest <= target * SAMPLE_RATE <= (longest or 0):
+        reach = f"{format_seconds(Fraction(shortest, SAMPLE_RATE))}" + (
+            f" to {format_seconds(Fraction(longest, SAMPLE_RATE))}" if longest else " and more")
+        line = routine.length_line if options.length is None else None
+        warning = Warning(line, f"target length {format_seconds(target)} is outside what this routine "
+                                f"can reach ({reach}); using {format_seconds(Fraction(timeline.duration, SAMPLE_RATE))}")
+        timeline = replace(timeline, warnings=(warning,) + timeline.warnings)
+    return timeline
+
+
+def chosen_sections(routine: Routine, include: tuple[str, ...]) -> tuple[Section, ...]:
+    names = {section.name.casefold(): section for section in routine.sections}
+    for name in include:
+        if name.casefold() not in names:
+            raise UsageError(f"--with '{name}': no such section{did_you_mean(name, [s.name for s in routine.sections])}")
+    wanted = {name.casefold() for name in include}
+    return tuple(section for section in routine.sections
+                 if not section.optional or section.name.casefold() in wanted)
+
+
+
+def _fit(spans, timeline_at, target: Fraction) -> Fraction:
+    """The largest fraction whose timeline is no longer than `target` (bisection on breakpoints).
+
+    Each range's value only changes where f * width crosses a whole second,
+    so the search stops as soon as one such breakpoint separates the bounds.
+    """
+    goal = target * SAMPLE_RATE
+    if _fits(timeline_at, Fraction(1), goal):
+        return Fraction(1)
+    low, high = Fraction(0), Fraction(1)
+    for _ in range(MAX_FIT_STEPS):
+        if len(_breakpoints(spans, low, high)) <= 1:
+            break
+        middle = (low + high) / 2
+        if _fits(timeline_at, middle, goal):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _breakpoints(spans, low: Fraction, high: Fraction) -> set[Fraction]:
+    """Fractions in (low, high] where some range moves to its next whole second (at most 2 listed)."""
+    found = set()
+    for span in spans:
+        width = span.hi - span.lo
+        step = Fraction(int(low * width) + 1) / width
+        if step <= high:
+            found.update((step, high) if span.at(high) - span.at(low) > 1 else (step,))
+        if len(found) > 1:
+            break
+    return found
+
+
+def _fits(timeline_at, fraction: Fraction, goal: Fraction) -> bool:
+    duration = _duration_or_none(timeline_at, fraction)
+    return duration is not None and duration <= goal
+
+
+def _duration_or_none(timeline_at, fraction: Fraction) -> int | None:
+    """Timeline length at `fraction`, or None where the routine grows past a limit there."""
+    try:
+        return timeline_at(fraction).duration
+    except CoachError:
+        if fraction == 0:
+            raise
+        return None

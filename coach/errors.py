@@ -1,0 +1,50 @@
+"""Domain errors carry what the CLI needs to print one line and pick an exit code."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ROUTINE = 1
+EXIT_USAGE = 2
+EXIT_ENVIRONMENT = 3
+
+
+class CoachError(Exception):
+    """Base of every error `coach` reports to a user without a traceback."""
+
+    exit_code = EXIT_ROUTINE
+
+    def line(self) -> str:
+        return str(self)
+
+
+class RoutineError(CoachError):
+    """The routine is wrong at a known place: printed as `FILE:LINE:COL: error: MESSAGE`."""
+
+    def __init__(self, path: str, line: int, col: int, message: str):
+        super().__init__(message)
+        self.path, self.lineno, self.col, self.message = path, line, col, message
+
+    def line(self) -> str:
+        return f"{self.path}:{self.lineno}:{self.col}: error: {self.message}"
+
+
+class UsageError(CoachError):
+    """A command-line option is wrong (not the routine)."""
+
+    exit_code = EXIT_USAGE
+
+    def line(self) -> str:
+        return f"error: {self}"
+
+
+class EnvironmentProblem(CoachError):
+    """The machine lacks something (engine, encoder, writable dir); `fix` says how to get it."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+    def __init__(self, message: str, fix: str):
+        super().__init__(message)
+        self.fix = fix
+
+    def line(self) -> str:
+        return f"error: {self} (fix: {self.fix})"

@@ -1,0 +1,25 @@
+"""Every limit and timing constant, named once.
+
+Limits protect against routines that would render for days or expand to
+millions of events (untrusted files); constants fix the time base that the
+compiler, mixer and exporters share.
+"""
+
+SAMPLE_RATE = 22050
+"""Timeline time base: one tick is one sample at the speech engines' native rate."""
+
+MAX_FILE_BYTES = 1_000_000
+MAX_YAML_NODES = 50_000
+MAX_YAML_DEPTH = 64
+MAX_TRACK_SECONDS = 6 * 3600
+MAX_EVENTS = 10_000
+MAX_PHRASE_CHARS = 600
+MAX_ROUNDS = 100
+MAX_COUNTDOWN = 10
+
+TRACK_TAIL_SECONDS = 1.5
+"""The track ends this long after the last event ends."""
+HALFWAY_MIN_SECONDS = 20
+COUNTDOWN_MIN_SECONDS = 10
+PREVIEW_MIN_REST_SECONDS = 5
+RATE_RANGE = (60, 400)

@@ -1,0 +1,294 @@
+"""Load a routine file: YAML text to a validated, resolved `Routine`.
+
+Everything a user can get wrong is caught here, with its line and column,
+so the compiler only ever sees a routine that makes sense.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from dataclasses import fields as dataclass_fields, replace
+from pathlib import Path
+
+from coach import cuesounds
+from coach.durations import Span
+from coach.fields import Fields, Source, did_you_mean
+from coach.limits import MAX_COUNTDOWN, MAX_ROUNDS, MAX_TRACK_SECONDS, RATE_RANGE
+from coach.routine import (ENGINES, SOUND_ROLES, Announcement, Breath, Breathing, Cue, Hold,
+                           Phrases, Rest, Routine, Section, Sounds, Timing, Voice)
+from coach.yamlsource import Map, Scalar, Seq, load_source
+
+TIMING_KEYS = ("prepare", "switch", "rest", "countdown", "halfway")
+TOP_KEYS = ("title", "description", "author", "length", "voice", "defaults", "phrases", "sounds", "sections")
+SECTION_KEYS = ("name", "say", "optional", "rounds", "steps", "sound") + TIMING_KEYS
+HOLD_KEYS = ("name", "say", "duration", "sides", "rounds", "cues", "sound") + TIMING_KEYS
+BREATHING_KEYS = ("name", "say", "breathe", "cues", "prepare", "rest", "sound")
+ANNOUNCEMENT_KEYS = ("say", "pause", "rest")
+REST_KEYS = ("rest", "say")
+BREATHE_KEYS = ("pattern", "inhale", "hold", "exhale", "hold_after", "duration", "cycles", "count")
+PHASES = ("inhale", "hold", "exhale", "hold_after")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def load_file(path: str | Path, display: str | None = None) -> Routine:
+    """Read and validate the routine at `path` (`display` is the name used in messages)."""
+    path = Path(path)
+    shown = display or str(path)
+    source = Source(shown)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as problem:
+        raise source.error(None, f"not UTF-8 text (byte {problem.start})") from None
+    except OSError as problem:
+        raise source.error(None, f"cannot read the file: {problem.strerror}") from None
+    return load_text(text, shown, base_dir=path.parent)
+
+
+def load_text(text: str, path: str, base_dir: Path = Path(".")) -> Routine:
+    """Validate routine `text`; user sound paths are relative to `base_dir`."""
+    root = load_source(text, path)
+    return _Loader(Source(path), base_dir).routine(root)
+
+
+class _Loader:
+    def __init__(self, source: Source, base_dir: Path):
+        self.source, self.base_dir = source, base_dir
+
+    def routine(self, root) -> Routine:
+        top = self.source.mapping(root, "the routine", TOP_KEYS)
+        title = top.text("title")
+        if title is None:
+            raise top.error("title", "the routine needs a 'title'")
+        length = top.duration("length")
+        if length is not None and length > MAX_TRACK_SECONDS:
+            raise top.error("length", f"'length' is longer than the {MAX_TRACK_SECONDS // 3600} h limit")
+        timing = self.timing(self.source.mapping(top.raw("defaults") or Map((), 1, 1), "defaults", TIMING_KEYS), Timing())
+        sounds = self.sounds(top.raw("sounds"), Sounds(), "sounds")
+        sections = self.sections(top, timing, sounds)
+        return Routine(
+            path=self.source.path, title=title, description=top.text("description"),
+            author=top.text("author"), length=length,
+            length_line=top.raw("length").line if top.has("length") else 0,
+            voice=self.voice(top.raw("voice")), phrases=self.phrases(top.raw("phrases")),
+            sections=sections,
+        )
+
+    def sections(self, top: Fields, timing: Timing, sounds: Sounds) -> tuple[Section, ...]:
+        node = top.raw("sections")
+        if node is None:
+            raise self.source.error(top.node, "the routine needs 'sections' (a list of sections)")
+        if not isinstance(node, Seq) or not node.items:
+            raise self.source.error(node, "'sections' must be a non-empty list of sections")
+        sections, seen = [], {}
+        for number, item in enumerate(node.items, 1):
+            section = self.section(item, number, timing, sounds)
+            if section.name.casefold() in seen:
+                raise self.source.error(item, f"a second section named '{section.name}' "
+                                        f"(first on line {seen[section.name.casefold()]})")
+            seen[section.name.casefold()] = section.line
+            sections.append(section)
+        return tuple(sections)
+
+    def section(self, node, number: int, timing: Timing, sounds: Sounds) -> Section:
+        fields = self.source.mapping(node, f"section {number}", SECTION_KEYS)
+        name = fields.text("name")
+        if name is None:
+            raise fields.error("name", f"section {number} needs a 'name'")
+        fields.what = f"section '{name}'"
+        timing = self.timing(fields, timing)
+        sounds = self.sounds(fields.raw("sound"), sounds, f"section '{name}' sound")
+        steps_node = fields.require("steps")
+        if not isinstance(steps_node, Seq) or not steps_node.items:
+            raise self.source.error(steps_node, f"'steps' of section '{name}' must be a non-empty list")
+        return Section(
+            name=name, say=self.checked(fields, "say", fields.text("say", name)),
+            optional=fields.boolean("optional", False),
+            rounds=fields.integer("rounds", 1, 1, MAX_ROUNDS),
+            steps=tuple(self.step(item, timing, sounds) for item in steps_node.items),
+            sounds=sounds, line=node.line,
+        )
+
+    def step(self, node, timing: Timing, sounds: Sounds):
+        if isinstance(node, Scalar) and isinstance(node.value, str):
+            raise self.source.error(node, "a step must be a mapping; to say something, write 'say: ...'")
+        if not isinstance(node, Map):
+            raise self.source.error(node, "a step must be a mapping (like 'name: ...' and 'duration: ...')")
+        keys = set(node.keys())
+        if {"duration", "breathe"} <= keys:
+            raise self.source.error(node.key_node("breathe"),
+                                    "a step has 'duration' (a hold) or 'breathe' (breathing), not both")
+        if "breathe" in keys:
+            return self.breathing(self.source.mapping(node, "a breathing step", BREATHING_KEYS), timing, sounds)
+        if "duration" in keys:
+            return self.hold(self.source.mapping(node, "a hold step", HOLD_KEYS), timing, sounds)
+        if "name" in keys:
+            raise self.source.error(node.key_node("name"),
+                                    "this step has a 'name' but no 'duration' (a hold) or 'breathe' (breathing)")
+        if "say" in keys:
+            fields = self.source.mapping(node, "an announcement", ANNOUNCEMENT_KEYS)
+            return Announcement(lines=tuple(self.checked(fields, "say", line) for line in fields.lines("say")),
+                                pause=fields.span("pause", Span(0, 0), zero_ok=True),
+                                timing=self.timing(fields, timing), line=node.line)
+        if "rest" in keys:
+            fields = self.source.mapping(node, "a rest step", REST_KEYS)
+            return Rest(length=fields.span("rest"), say=self.checked(fields, "say", fields.text("say")), line=node.line)
+        raise self.source.error(node, "a step needs 'duration' (a hold), 'breathe' (breathing), "
+                                      "'say' (an announcement) or 'rest' (a pause)")
+
+    def hold(self, fields: Fields, timing: Timing, sounds: Sounds) -> Hold:
+        name = self.step_name(fields)
+        sides = self.sides(fields)
+        duration = fields.span("duration")
+        if duration.hi > MAX_TRACK_SECONDS:
+            raise fields.error("duration", f"'duration' is longer than the {MAX_TRACK_SECONDS // 3600} h limit")
+        placeholders = ("side",) if sides else ()
+        return Hold(
+            name=name, say=self.checked(fields, "say", fields.text("say", name), placeholders),
+            duration=duration, sides=sides, rounds=fields.integer("rounds", 1, 1, MAX_ROUNDS),
+            cues=self.cues(fields, placeholders), timing=self.timing(fields, timing),
+            sounds=self.sounds(fields.raw("sound"), sounds, f"step '{name}' sound"), line=fields.node.line,
+        )
+
+    def breathing(self, fields: Fields, timing: Timing, sounds: Sounds) -> Breathing:
+        name = self.step_name(fields)
+        return Breathing(
+            name=name, say=self.checked(fields, "say", fields.text("say", name)),
+            breath=self.breath(self.source.mapping(fields.raw("breathe"), "'breathe'", BREATHE_KEYS)),
+            cues=self.cues(fields, ()), timing=self.timing(fields, timing),
+            sounds=self.sounds(fields.raw("sound"), sounds, f"step '{name}' sound"), line=fields.node.line,
+        )
+
+    def step_name(self, fields: Fields) -> str:
+        name = fields.text("name")
+        if name is None:
+            raise fields.error("name", "a timed step needs a 'name' (used in previews and the plan)")
+        fields.what = f"step '{name}'"
+        return name
+
+    def breath(self, fields: Fields) -> Breath:
+        phases = self.pattern(fields) if fields.has("pattern") else {}
+        for phase in PHASES:
+            if fields.has(phase):
+                phases[phase] = fields.duration(phase, zero_ok=phase.startswith("hold"))
+        for phase in ("inhale", "exhale"):
+            if phase not in phases:
+                raise fields.error("pattern", f"'breathe' needs a 'pattern' (like 4-6) or '{phase}'")
+        if fields.has("duration") == fields.has("cycles"):
+            raise fields.error("cycles", "'breathe' needs either 'duration' or 'cycles' (one of them)")
+        counted = self.counted(fields)
+        breath = Breath(inhale=phases["inhale"], hold=phases.get("hold", 0), exhale=phases["exhale"],
+                        hold_after=phases.get("hold_after", 0), length=fields.span("duration"),
+                        cycles=fields.integer("cycles", 0, 1, 10_000) or None, counted=counted)
+        if breath.length and breath.length.lo < breath.period:
+            raise fields.error("duration", "'duration' is shorter than one breathing cycle")
+        return breath
+
+    def pattern(self, fields: Fields) -> dict:
+        text = fields.raw("pattern").text if isinstance(fields.raw("pattern"), Scalar) else ""
+        parts = text.split("-")
+        names = {2: ("inhale", "exhale"), 3: ("inhale", "hold", "exhale"), 4: PHASES}.get(len(parts))
+        try:
+            values = [float(part) for part in parts]
+        except ValueError:
+            values = []
+        if names is None or len(values) != len(parts) or any(v < 0 for v in values) \
+                or values[0] == 0 or values[names.index("exhale")] == 0:
+            raise fields.error("pattern", f"'pattern' must be like 4-6, 4-7-8 or 4-4-4-4 (seconds), not '{text}'")
+        return {name: Fraction(part) for name, part in zip(names, parts)}
+
+    def counted(self, fields: Fields) -> int | None:
+        node = fields.raw("count")
+        if isinstance(node, Scalar) and node.text == "all":
+            return None
+        return fields.integer("count", 0, 0, 10_000)
+
+    def sides(self, fields: Fields) -> tuple[str, ...]:
+        node = fields.raw("sides")
+        if node is None:
+            return ()
+        if isinstance(node, Seq) and node.items:
+            sides = tuple(fields.text_of(item, "sides") for item in node.items)
+            if len(set(sides)) != len(sides):
+                raise self.source.error(node, "'sides' lists a side twice")
+            return sides
+        choice = fields.choice("sides", "both", ("both", "left", "right"))
+        return ("right", "left") if choice == "both" else (choice,)
+
+    def cues(self, fields: Fields, placeholders: tuple[str, ...]) -> tuple[Cue, ...]:
+        node = fields.raw("cues")
+        if node is None:
+            return ()
+        if not isinstance(node, Seq):
+            raise self.source.error(node, "'cues' must be a list (each with 'at' or 'every', and 'say')")
+        cues = []
+        for item in node.items:
+            cue = self.source.mapping(item, "a cue", ("at", "every", "say"))
+            if cue.has("at") == cue.has("every"):
+                raise self.source.error(item, "a cue needs either 'at' or 'every' (one of them)")
+            lines = tuple(self.checked(cue, "say", line, placeholders) for line in cue.lines("say"))
+            cues.append(Cue(lines=lines, at=cue.duration("at", zero_ok=True, negative_ok=True),
+                            every=cue.duration("every"), line=item.line))
+        return tuple(cues)
+
+    def timing(self, fields: Fields, inherited: Timing) -> Timing:
+        """`inherited` with whatever timing keys `fields` sets."""
+        return Timing(
+            prepare=fields.duration("prepare", inherited.prepare, zero_ok=True),
+            switch=fields.duration("switch", inherited.switch, zero_ok=True),
+            rest=fields.span("rest", inherited.rest, zero_ok=True),
+            countdown=fields.integer("countdown", inherited.countdown, 0, MAX_COUNTDOWN),
+            halfway=fields.boolean("halfway", inherited.halfway),
+        )
+
+    def sounds(self, node, inherited: Sounds, what: str) -> Sounds:
+        if node is None:
+            return inherited
+        fields = self.source.mapping(node, what, SOUND_ROLES)
+        chosen = {}
+        for role in SOUND_ROLES:
+            if fields.has(role):
+                chosen[role] = cuesounds.resolve(fields.text(role), self.base_dir,
+                                                 lambda message, r=role: fields.error(r, message))
+        return replace(inherited, **chosen)
+
+    def voice(self, node) -> Voice:
+        if node is None:
+            return Voice()
+        fields = self.source.mapping(node, "voice", ("engine", "voice", "rate", "volume", "language"))
+        return Voice(engine=fields.choice("engine", "auto", ENGINES), voice=fields.text("voice"),
+                     rate=fields.integer("rate", 160, *RATE_RANGE), volume=fields.number("volume", 1.0, 0, 1),
+                     language=fields.text("language"))
+
+    def phrases(self, node) -> Phrases:
+        if node is None:
+            return Phrases()
+        keys = tuple(field.name for field in dataclass_fields(Phrases))
+        fields = self.source.mapping(node, "phrases", keys)
+        chosen = {}
+        for key in keys:
+            if not fields.has(key):
+                continue
+            if key == "countdown":
+                chosen[key] = self.number_words(fields)
+            else:
+                allowed = {"switch": ("side",), "next": ("name",)}.get(key, ())
+                chosen[key] = self.checked(fields, key, fields.text(key, "", empty_ok=True), allowed)
+        return Phrases(**chosen)
+
+    def number_words(self, fields: Fields) -> tuple[str, ...]:
+        node = fields.raw("countdown")
+        if isinstance(node, Seq):
+            return tuple(fields.text_of(item, "countdown") for item in node.items)
+        return tuple(word.strip() for word in fields.text("countdown").split(",") if word.strip())
+
+    def checked(self, fields: Fields, key: str, text: str | None, placeholders: tuple[str, ...] = ()) -> str | None:
+        """`text` after checking its `{placeholders}` are ones that can be filled in here."""
+        for found in PLACEHOLDER.finditer(text or ""):
+            name = found.group(1)
+            if name not in placeholders:
+                if name == "side":
+                    raise fields.error(key, "'{side}' is used but this step has no 'sides'")
+                hint = did_you_mean(name, placeholders)
+                raise fields.error(key, f"unknown placeholder '{{{name}}}' in '{key}'{hint}")
+        return text

@@ -1,0 +1,288 @@
+"""Places every word and sound of a routine on the timeline, for one choice of ranges.
+
+Pure: no files, clocks or engines. Speech lengths come from `measure(text)`
+(an estimate in `plan`, the real clip length in `render` and `speak`), so
+the same code places the plan that is printed and the track that is played.
+Times are integer samples; every fixed time is computed from exact values,
+never by adding up floats.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
+
+from coach.durations import format_seconds
+from coach.errors import RoutineError
+from coach.limits import (COUNTDOWN_MIN_SECONDS, HALFWAY_MIN_SECONDS, MAX_EVENTS, MAX_TRACK_SECONDS,
+                          PREVIEW_MIN_REST_SECONDS, SAMPLE_RATE, TRACK_TAIL_SECONDS)
+from coach.routine import Announcement, Breathing, Hold, Rest, Routine, Section, Step
+from coach.speechlane import SpeechLane
+from coach.timeline import Chapter, Event, Timeline, Warning
+
+Measure = Callable[[str], float]
+
+PAUSE_AFTER_SPEECH = Fraction(1, 2)
+"""Silence between two utterances that follow each other, so speech does not run on."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where one step occurrence sits in the session (fills the event context columns)."""
+
+    section: str | None
+    step: str | None = None
+    side: str | None = None
+    round: int | None = None
+    line: int = 0
+
+
+def samples(seconds: Fraction | float) -> int:
+    return round(Fraction(seconds) * SAMPLE_RATE)
+
+
+def build(routine: Routine, sections: tuple[Section, ...], fraction: Fraction,
+          measure: Measure, sound_length: Measure) -> Timeline:
+    """The timeline of `sections` with every range at `fraction` of its span."""
+    return _Builder(routine, fraction, measure, sound_length).run(sections)
+
+
+class _Builder:
+    def __init__(self, routine: Routine, fraction: Fraction, measure: Measure, sound_length: Measure):
+        self.routine, self.phrases, self.fraction = routine, routine.phrases, fraction
+        self.measure, self.sound_length = measure, sound_length
+        self.events: list[Event] = []
+        self.warnings: dict[tuple, Warning] = {}
+        self.lane = SpeechLane()
+        self.cursor = 0
+
+    def run(self, sections: tuple[Section, ...]) -> Timeline:
+        sequence = [(section, step) for section in sections
+                    for _ in range(section.rounds) for step in section.steps]
+        chapters = []
+        for index, (section, step) in enumerate(sequence):
+            if not chapters or chapters[-1][0] != section.name:
+                chapters.append((section.name, self.cursor))
+                self.section_start(section)
+            upcoming = sequence[index + 1][1] if index + 1 < len(sequence) else None
+            self.step(step, section, upcoming)
+        self.say(self.phrases.done, "done", Plan(None), spine=True)
+        duration = max(event.end for event in self.events) + samples(Fraction(TRACK_TAIL_SECONDS))
+        self.check_length(duration, sections[-1].line)
+        bounds = [start for _, start in chapters[1:]] + [duration]
+        return Timeline(
+            title=self.routine.title, description=self.routine.description, author=self.routine.author,
+            path=self.routine.path, duration=duration,
+            chapters=tuple(Chapter(name, start, end) for (name, start), end in zip(chapters, bounds)),
+            events=tuple(sorted(self.events, key=lambda event: event.start)),
+            warnings=tuple(self.warnings.values()),
+        )
+
+    def section_start(self, section: Section) -> None:
+        plan = Plan(section.name, line=section.line)
+        self.sound(self.cursor, "section", section.sounds.section, plan)
+        self.say(section.say, "section", plan, spine=True)
+
+    def step(self, step: Step, section: Section, upcoming: Step | None) -> None:
+        if isinstance(step, Hold):
+            self.hold(step, section)
+        elif isinstance(step, Breathing):
+            self.breathing(step, section)
+        elif isinstance(step, Announcement):
+            for line in step.lines:
+                self.say(line, "announcement", Plan(section.name, line=step.line), spine=True)
+            self.cursor += samples(step.pause.at(self.fraction))
+        if isinstance(step, Rest):
+            self.rest(step.length.at(self.fraction), step.say, section, step.line, upcoming)
+        else:
+            self.rest(step.timing.rest.at(self.fraction), None, section, step.line, upcoming)
+
+    def rest(self, length: Fraction, say: str | None, section: Section, line: int, upcoming: Step | None) -> None:
+        start = self.cursor
+        plan = Plan(section.name, line=line)
+        if say:
+            self.say(say, "preview", plan, spine=True)
+        elif length >= PREVIEW_MIN_REST_SECONDS and isinstance(upcoming, (Hold, Breathing)):
+            self.say(self.phrases.next.replace("{name}", upcoming.name), "preview", plan, spine=True)
+        self.cursor = max(self.cursor, start + samples(length))
+
+    def hold(self, step: Hold, section: Section) -> None:
+        duration = samples(step.duration.at(self.fraction))
+        turns = [(number, side) for number in range(1, step.rounds + 1) for side in (step.sides or (None,))]
+        for index, (number, side) in enumerate(turns):
+            plan = Plan(section.name, step.name, side, number, step.line)
+            if index and step.sides:
+                self.sound(self.cursor, "switch", step.sounds.switch, plan)
+                said_end = self.say(self.phrases.switch.replace("{side}", side), "switch", plan, spine=True)
+                start = said_end + samples(step.timing.switch)
+            else:
+                said_end = self.say(_fill(step.say, side), "instruction", plan, spine=True)
+                start = said_end + samples(step.timing.prepare)
+            self.hold_turn(step, start, start + duration, plan)
+
+    def hold_turn(self, step: Hold, start: int, end: int, plan: Plan) -> None:
+        """One hold: start and end cues exactly `duration` apart, then what is said inside."""
+        self.sound(start, "start", step.sounds.start, plan)
+        self.sound(end, "end", step.sounds.end, plan)
+        self.fixed_speech(end, self.phrases.end, "end", plan)
+        self.fixed_speech(start, self.phrases.begin, "start", plan)
+        seconds = Fraction(end - start, SAMPLE_RATE)
+        fixed = [start, end]
+        if step.timing.countdown and seconds >= COUNTDOWN_MIN_SECONDS:
+            for count in range(min(step.timing.countdown, len(self.phrases.countdown)), 0, -1):
+                onset = end - count * SAMPLE_RATE
+                fixed.append(onset)
+                self.fixed_speech(onset, self.phrases.countdown[count - 1].capitalize(), "countdown", plan)
+        if step.timing.halfway and seconds >= HALFWAY_MIN_SECONDS:
+            self.movable_speech(start + (end - start) // 2, self.phrases.halfway, "halfway", plan, fixed, plan.line)
+        for cue, offset, text in _cue_times(step.cues, seconds):
+            if not 0 <= offset < seconds:
+                self.warn(cue.line, f"cue '{text}' at {format_seconds(offset)} is outside "
+                                    f"'{step.name}' ({format_seconds(seconds)}); it is left out")
+                continue
+            self.movable_speech(start + samples(offset), _fill(text, plan.side), "cue", plan, fixed, cue.line)
+        self.cursor = max(self.cursor, end)
+        self.rest_after_speech()
+
+    def breathing(self, step: Breathing, section: Section) -> None:
+        breath, plan = step.breath, Plan(section.name, step.name, None, 1, step.line)
+        t0 = self.say(step.say, "instruction", plan, spine=True) + samples(step.timing.prepare)
+        period = samples(breath.period)
+        cycles = breath.cycles or int(breath.length.at(self.fraction) / breath.period)
+        phases = _phases(breath)
+        exhale_onsets = []
+        for cycle in range(cycles):
+            counted = breath.counted is None or cycle < breath.counted
+            for role, offset, length in phases:
+                onset = t0 + cycle * period + samples(offset)
+                if role == "exhale":
+                    exhale_onsets.append((onset, onset + samples(length)))
+                self.breath_phase(step, role, onset, length, counted, plan)
+        end = t0 + cycles * period
+        self.breathing_cues(step, t0, end, exhale_onsets, plan)
+        self.sound(end, "end", step.sounds.end, plan)
+        self.fixed_speech(end, self.phrases.end, "end", plan)
+        self.cursor = max(self.cursor, end)
+        self.rest_after_speech()
+
+    def breath_phase(self, step: Breathing, role: str, onset: int, length: Fraction, counted: bool,
+                     plan: Plan) -> None:
+        word_role = "hold" if role == "hold_after" else role
+        if not counted:
+            sound = {"inhale": step.sounds.inhale, "exhale": step.sounds.exhale}.get(role, step.sounds.tick)
+            self.sound(onset, word_role, sound, plan)
+            return
+        self.fixed_speech(onset, getattr(self.phrases, word_role), word_role, plan)
+        for second in range(1, min(math.floor(length), len(self.phrases.countdown))):
+            self.fixed_speech(onset + second * SAMPLE_RATE, self.phrases.countdown[second], "count", plan)
+
+    def breathing_cues(self, step: Breathing, t0: int, end: int, exhales: list, plan: Plan) -> None:
+        """User cues ride on the out-breath: each moves to the next exhale onset and must fit in it."""
+        seconds = Fraction(end - t0, SAMPLE_RATE)
+        for cue, offset, text in _cue_times(step.cues, seconds):
+            target = t0 + samples(offset)
+            phase = next(((onset, phase_end) for onset, phase_end in exhales if onset >= target), None)
+            if phase is None:
+                self.warn(cue.line, f"cue '{text}' at {format_seconds(offset)} comes after the last "
+                                    f"out-breath of '{step.name}'; it is left out")
+                continue
+            length = self.speech_length(text)
+            clash = self.lane.clash(phase[0], phase[0] + length)
+            if phase[0] + length > phase[1] or clash:
+                reason = f"it would talk over '{clash}'" if clash else "it is longer than the out-breath"
+                self.warn(cue.line, f"cue '{text}' in '{step.name}' is left out: {reason}")
+                continue
+            self.add_speech(phase[0], text, "cue", plan)
+
+    def say(self, text: str, role: str, plan: Plan, spine: bool) -> int:
+        """Speak `text` at the cursor (the next free moment); returns where the speech ends."""
+        start = self.lane.first_free(self.cursor, self.speech_length(text or " "), 2 ** 62)
+        if not text:
+            return start
+        end = self.add_speech(start, text, role, plan)
+        if spine:
+            self.cursor = end
+            self.rest_after_speech()
+        return end
+
+    def rest_after_speech(self) -> None:
+        last_end = self.lane.ends[-1] if self.lane.ends else 0
+        self.cursor = max(self.cursor, last_end + samples(PAUSE_AFTER_SPEECH))
+
+    def fixed_speech(self, start: int, text: str, role: str, plan: Plan) -> None:
+        """Speech that must start exactly at `start`; dropped (with a warning) if the voice is busy."""
+        if not text:
+            return
+        clash = self.lane.clash(start, start + self.speech_length(text))
+        if clash:
+            self.warn(plan.line, f"'{text}' in '{plan.step}' is left out: it would talk over '{clash}'")
+            return
+        self.add_speech(start, text, role, plan)
+
+    def movable_speech(self, start: int, text: str, role: str, plan: Plan, fixed: list[int], line: int) -> None:
+        """Speech that may slide later, but only while it still ends before the next fixed cue."""
+        if not text:
+            return
+        limit = min(onset for onset in fixed if onset > start) if any(o > start for o in fixed) else start
+        placed = self.lane.first_free(start, self.speech_length(text), limit)
+        if placed is None:
+            self.warn(line, f"'{text}' in '{plan.step}' is left out: no room for it before the next fixed cue")
+            return
+        self.add_speech(placed, text, role, plan)
+
+    def add_speech(self, start: int, text: str, role: str, plan: Plan) -> int:
+        end = start + self.speech_length(text)
+        self.lane.add(start, end, text)
+        self.add(Event(start, end, "speech", role, text, plan.section, plan.step, plan.side, plan.round, plan.line))
+        return end
+
+    def sound(self, start: int, role: str, sound: str, plan: Plan) -> None:
+        end = start + samples(self.sound_length(sound))
+        self.add(Event(start, end, "sound", role, sound, plan.section, plan.step, plan.side, plan.round, plan.line))
+
+    def add(self, event: Event) -> None:
+        if len(self.events) >= MAX_EVENTS:
+            raise RoutineError(self.routine.path, event.line, 1,
+                               f"the routine would have more than {MAX_EVENTS} events")
+        self.check_length(event.end, event.line)
+        self.events.append(event)
+
+    def check_length(self, at: int, line: int) -> None:
+        if at > MAX_TRACK_SECONDS * SAMPLE_RATE:
+            raise RoutineError(self.routine.path, line, 1,
+                               f"the routine would last longer than {MAX_TRACK_SECONDS // 3600} hours")
+
+    def speech_length(self, text: str) -> int:
+        return max(1, math.ceil(self.measure(text) * SAMPLE_RATE))
+
+    def warn(self, line: int | None, message: str) -> None:
+        self.warnings.setdefault((line, message), Warning(line, message))
+
+
+def _fill(text: str, side: str | None) -> str:
+    return text.replace("{side}", side) if side else text
+
+
+def _phases(breath) -> list[tuple[str, Fraction, Fraction]]:
+    """(role, offset in the cycle, length) of each phase that lasts longer than zero."""
+    phases, offset = [], Fraction(0)
+    for role in ("inhale", "hold", "exhale", "hold_after"):
+        length = getattr(breath, role)
+        if length > 0:
+            phases.append((role, offset, length))
+        offset += length
+    return phases
+
+
+def _cue_times(cues, seconds: Fraction):
+    """(cue, offset from the start, text) for every time a cue speaks, in order."""
+    for cue in cues:
+        if cue.at is not None:
+            offset = cue.at if cue.at >= 0 else seconds + cue.at
+            yield cue, offset, " ".join(cue.lines)
+        else:
+            ticks = math.ceil(seconds / cue.every) - 1
+            for tick in range(1, min(ticks, MAX_EVENTS) + 1):
+                yield cue, cue.every * tick, cue.lines[(tick - 1) % len(cue.lines)]

@@ -1,0 +1,174 @@
+"""The routine as validated, immutable data: what is said and how long each part lasts.
+
+Built by `coach.loader` from a YAML file; read by the compiler. Every value
+here is already checked, resolved (defaults inherited, `both` sides
+expanded, sounds looked up) and remembers the line it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from coach.durations import Span
+
+NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+SOUND_ROLES = ("start", "end", "switch", "tick", "inhale", "exhale", "section")
+ENGINES = ("auto", "pyttsx3", "espeak-ng", "piper")
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """Stock wording; an empty text is not spoken. `{side}` and `{name}` are filled in."""
+
+    begin: str = "Begin."
+    halfway: str = "Halfway."
+    switch: str = "Switch sides: {side} side."
+    end: str = "And release."
+    next: str = "Next: {name}."
+    countdown: tuple[str, ...] = NUMBER_WORDS
+    inhale: str = "In"
+    exhale: str = "Out"
+    hold: str = "Hold"
+    done: str = "That is the end of the session. Well done."
+
+
+@dataclass(frozen=True)
+class Sounds:
+    """Cue sound per role: a bundled name (`chime`) or an absolute path to a user file."""
+
+    start: str = "chime"
+    end: str = "gong"
+    switch: str = "swish"
+    tick: str = "tick"
+    inhale: str = "rise"
+    exhale: str = "fall"
+    section: str = "bell"
+
+
+@dataclass(frozen=True)
+class Voice:
+    engine: str = "auto"
+    voice: str | None = None
+    rate: int = 160
+    volume: float = 1.0
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Defaults a routine, section or step may override, already inherited."""
+
+    prepare: Fraction = Fraction(5)
+    switch: Fraction = Fraction(5)
+    rest: Span = Span(Fraction(0), Fraction(0))
+    countdown: int = 3
+    halfway: bool = True
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A user cue inside a hold or breathing: once `at` an offset, or `every` interval."""
+
+    lines: tuple[str, ...]
+    at: Fraction | None
+    every: Fraction | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Breath:
+    inhale: Fraction
+    hold: Fraction
+    exhale: Fraction
+    hold_after: Fraction
+    length: Span | None
+    cycles: int | None
+    counted: int | None
+    """How many cycles are counted aloud; None means every cycle."""
+
+    @property
+    def period(self) -> Fraction:
+        return self.inhale + self.hold + self.exhale + self.hold_after
+
+
+@dataclass(frozen=True)
+class Hold:
+    name: str
+    say: str
+    duration: Span
+    sides: tuple[str, ...]
+    rounds: int
+    cues: tuple[Cue, ...]
+    timing: Timing
+    sounds: Sounds
+    line: int
+
+
+@dataclass(frozen=True)
+class Breathing:
+    name: str
+    say: str
+    breath: Breath
+    cues: tuple[Cue, ...]
+    timing: Timing
+    sounds: Sounds
+    line: int
+
+
+@dataclass(frozen=True)
+class Announcement:
+    lines: tuple[str, ...]
+    pause: Span
+    timing: Timing
+    line: int
+
+
+@dataclass(frozen=True)
+class Rest:
+    length: Span
+    say: str | None
+    line: int
+
+
+Step = Hold | Breathing | Announcement | Rest
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    say: str
+    optional: bool
+    rounds: int
+    steps: tuple[Step, ...]
+    sounds: Sounds
+    line: int
+
+
+@dataclass(frozen=True)
+class Routine:
+    path: str
+    title: str
+    description: str | None
+    author: str | None
+    length: Fraction | None
+    length_line: int
+    voice: Voice
+    phrases: Phrases
+    sections: tuple[Section, ...]
+
+    @staticmethod
+    def spans_of(sections: tuple[Section, ...]) -> list[Span]:
+        """Every range in `sections`, in order (the length fitter moves them together)."""
+        return [span for section in sections for step in section.steps
+                for span in _step_spans(step) if span.is_range]
+
+
+def _step_spans(step: Step) -> list[Span]:
+    if isinstance(step, Hold):
+        return [step.duration, step.timing.rest]
+    if isinstance(step, Breathing):
+        return [step.breath.length, step.timing.rest] if step.breath.length else [step.timing.rest]
+    if isinstance(step, Announcement):
+        return [step.pause, step.timing.rest]
+    return [step.length]
