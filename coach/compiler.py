@@ -28,6 +28,8 @@ class Options:
     """Target length in seconds; None uses the routine's own `length:`, if any."""
     include: tuple[str, ...] = ()
     """Optional sections to play, by name."""
+    fit: bool = True
+    """False ignores every target length: each range takes its lower bound."""
 
 
 def compile_routine(routine: Routine, options: Options, measure: Measure, sound_length: Measure) -> Timeline:
@@ -36,6 +38,8 @@ def compile_routine(routine: Routine, options: Options, measure: Measure, sound_
     timeline_at = functools.lru_cache(maxsize=None)(
         lambda fraction: build(routine, sections, fraction, cached, sound_length))
     target = options.length if options.length is not None else routine.length
+    if not options.fit:
+        target = None
     spans = Routine.spans_of(sections)
     if target is None or not spans:
         return timeline_at(Fraction(0))
