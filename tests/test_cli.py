@@ -1,0 +1,104 @@
+"""The shell layer: commands, exit codes, and the built-in routine as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from coach.cli import cli
+
+MINUTE = 60
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def plan_json(*args):
+    result = run("plan", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_default_routine_lasts_20_to_25_minutes():
+    document = plan_json()
+    assert document["title"] == "Home recovery for runners"
+    assert 20 * MINUTE <= document["duration"] <= 25 * MINUTE
+    assert [c["title"] for c in document["chapters"]] == [
+        "Set up", "Mobility flow", "Static stretches", "Foam roller and massage ball", "Breathing"]
+    assert document["warnings"] == []
+
+
+@pytest.mark.parametrize("target", [20, 21, 22, 23, 24, 25])
+def test_length_moves_the_default_routine_within_its_span(target):
+    """Ranges move in whole seconds, together, so a fit lands at most a step short of the target."""
+    document = plan_json("--length", f"{target}m")
+    assert (target - 1) * MINUTE <= document["duration"] <= target * MINUTE
+    assert document["warnings"] == []
+
+
+def test_length_past_the_reach_warns_and_uses_the_nearest_end():
+    longest = plan_json("--length", "3h")
+    assert "outside what this routine can reach" in longest["warnings"][0]["message"]
+    assert longest["duration"] == plan_json("--length", "4h")["duration"]
+
+
+def test_optional_section_only_with_its_name():
+    assert "Massage gun" not in [c["title"] for c in plan_json()["chapters"]]
+    with_gun = plan_json("--with", "massage gun", "--length", "30m")
+    assert "Massage gun" in [c["title"] for c in with_gun["chapters"]]
+
+
+def test_builtin_passes_strict_check():
+    result = run("check", "--strict", "runner-recovery")
+    assert result.exit_code == 0, result.output
+    assert "runner-recovery.yaml: ok" in result.output
+
+
+def test_list_names_the_builtin():
+    result = run("list")
+    assert result.exit_code == 0
+    assert "runner-recovery" in result.output and "Home recovery for runners" in result.output
+
+
+def test_table_shows_time_section_step_and_words():
+    result = run("plan")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["time", "section", "step", "what"]
+    assert any("Hamstring stretch (right)" in line for line in lines)
+    assert "[chime]" in result.output and "Switch sides: left side." in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["plan", "runner-recovry"], "did you mean 'runner-recovery'"),
+    (["plan", "missing.yaml"], "not found"),
+    (["plan", "--with", "Massage gn"], "did you mean 'Massage gun'"),
+    (["plan", "--length", "soon"], "--length"),
+])
+def test_usage_errors_exit_2_with_one_line(args, message):
+    result = subprocess.run([sys.executable, "-m", "coach", *args], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_warnings_fail_only_under_strict(tmp_path):
+    routine = tmp_path / "crowded.yaml"
+    routine.write_text(
+        "title: Crowded\nsections:\n  - name: Only\n    steps:\n      - name: Short hold\n"
+        "        duration: 10s\n        cues:\n          - at: 8s\n"
+        "            say: This sentence is far too long to fit before the countdown starts.\n")
+    relaxed = run("check", str(routine))
+    strict = run("check", "--strict", str(routine))
+    assert relaxed.exit_code == 0 and "warning:" in relaxed.output
+    assert strict.exit_code == 1 and f"{routine}:8:1: error:" in strict.output
+
+
+def test_help_does_not_import_heavy_modules():
+    probe = "import sys, coach.cli; print(sorted(m for m in ('yaml', 'pydub', 'pyttsx3', 'numpy') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
