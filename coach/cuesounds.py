@@ -45,7 +45,7 @@ def resolve(text: str, base_dir: Path, error: Callable[[str], RoutineError]) -> 
     except EnvironmentProblem:
         raise
     except Exception as problem:  # any decoder failure means the same thing to the user
-        raise error(f"sound file '{text}' cannot be decoded ({type(problem).__name__})") from None
+        raise error(f"sound file '{text}' cannot be decoded as audio") from None
     return str(path)
 
 

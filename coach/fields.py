@@ -96,6 +96,7 @@ class Fields:
         node = self.node.get(key)
         if node is None:
             return default
+        self._not_negative(node, key, zero_ok)
         try:
             span = parse_span(self._scalar_text(node, key))
         except ValueError as problem:
@@ -109,6 +110,8 @@ class Fields:
         node = self.node.get(key)
         if node is None:
             return default
+        if not negative_ok:
+            self._not_negative(node, key, zero_ok)
         try:
             value = parse_duration(self._scalar_text(node, key), allow_negative=negative_ok)
         except ValueError as problem:
@@ -142,7 +145,8 @@ class Fields:
         if node is None:
             return default
         if not isinstance(node, Scalar) or not isinstance(node.value, bool):
-            raise self.source.error(node, f"'{key}' must be true or false")
+            shown = node.text if isinstance(node, Scalar) else "a list or mapping"
+            raise self.source.error(node, f"'{key}' must be true or false, not '{shown}'")
         return node.value
 
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
@@ -154,6 +158,11 @@ class Fields:
             raise self.source.error(node, f"'{key}' must be one of {', '.join(choices)}, not '{text}'"
                                     + did_you_mean(text, choices))
         return text
+
+    def _not_negative(self, node: Node, key: str, zero_ok: bool) -> None:
+        if self._scalar_text(node, key).strip().startswith("-"):
+            raise self.source.error(node, f"'{key}' cannot be negative" if zero_ok
+                                    else f"'{key}' must be longer than zero")
 
     def _scalar_text(self, node: Node, key: str) -> str:
         if not isinstance(node, Scalar) or node.value is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from coach import cuesounds
 from coach.durations import Span
+from coach.errors import RoutineError
 from coach.fields import Fields, Source, did_you_mean
 from coach.limits import MAX_COUNTDOWN, MAX_ROUNDS, MAX_TRACK_SECONDS, RATE_RANGE
 from coach.routine import (ENGINES, SOUND_ROLES, Announcement, Breath, Breathing, Cue, Hold,
@@ -26,6 +27,7 @@ HOLD_KEYS = ("name", "say", "duration", "sides", "rounds", "cues", "sound") + TI
 BREATHING_KEYS = ("name", "say", "breathe", "cues", "prepare", "rest", "sound")
 ANNOUNCEMENT_KEYS = ("say", "pause", "rest")
 REST_KEYS = ("rest", "say")
+STEP_KEYS = tuple(dict.fromkeys(HOLD_KEYS + BREATHING_KEYS + ANNOUNCEMENT_KEYS + REST_KEYS))
 BREATHE_KEYS = ("pattern", "inhale", "hold", "exhale", "hold_after", "duration", "cycles", "count")
 PHASES = ("inhale", "hold", "exhale", "hold_after")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -37,11 +39,15 @@ def load_file(path: str | Path, display: str | None = None) -> Routine:
     shown = display or str(path)
     source = Source(shown)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as problem:
-        raise source.error(None, f"not UTF-8 text (byte {problem.start})") from None
+        data = path.read_bytes()
     except OSError as problem:
         raise source.error(None, f"cannot read the file: {problem.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as problem:
+        before = data[:problem.start].decode("utf-8", "replace").split("\n")
+        raise RoutineError(shown, len(before), len(before[-1]) + 1,
+                           "the file is not UTF-8 text; save it as UTF-8") from None
     return load_text(text, shown, base_dir=path.parent)
 
 
@@ -91,11 +97,12 @@ class _Loader:
         return tuple(sections)
 
     def section(self, node, number: int, timing: Timing, sounds: Sounds) -> Section:
-        fields = self.source.mapping(node, f"section {number}", SECTION_KEYS)
+        named = node.get("name") if isinstance(node, Map) else None
+        what = f"section '{named.text}'" if isinstance(named, Scalar) and named.text else f"section {number}"
+        fields = self.source.mapping(node, what, SECTION_KEYS)
         name = fields.text("name")
         if name is None:
             raise fields.error("name", f"section {number} needs a 'name'")
-        fields.what = f"section '{name}'"
         timing = self.timing(fields, timing)
         sounds = self.sounds(fields.raw("sound"), sounds, f"section '{name}' sound")
         steps_node = fields.require("steps")
@@ -122,6 +129,7 @@ class _Loader:
             return self.breathing(self.source.mapping(node, "a breathing step", BREATHING_KEYS), timing, sounds)
         if "duration" in keys:
             return self.hold(self.source.mapping(node, "a hold step", HOLD_KEYS), timing, sounds)
+        self.source.mapping(node, "a step", STEP_KEYS)
         if "name" in keys:
             raise self.source.error(node.key_node("name"),
                                     "this step has a 'name' but no 'duration' (a hold) or 'breathe' (breathing)")
@@ -174,8 +182,10 @@ class _Loader:
         for phase in ("inhale", "exhale"):
             if phase not in phases:
                 raise fields.error("pattern", f"'breathe' needs a 'pattern' (like 4-6) or '{phase}'")
-        if fields.has("duration") == fields.has("cycles"):
-            raise fields.error("cycles", "'breathe' needs either 'duration' or 'cycles' (one of them)")
+        if fields.has("duration") and fields.has("cycles"):
+            raise fields.error("cycles", "'breathe' has 'duration' or 'cycles', not both")
+        if not fields.has("duration") and not fields.has("cycles"):
+            raise fields.error("cycles", "'breathe' needs 'duration' or 'cycles'")
         counted = self.counted(fields)
         breath = Breath(inhale=phases["inhale"], hold=phases.get("hold", 0), exhale=phases["exhale"],
                         hold_after=phases.get("hold_after", 0), length=fields.span("duration"),
@@ -224,8 +234,10 @@ class _Loader:
         cues = []
         for item in node.items:
             cue = self.source.mapping(item, "a cue", ("at", "every", "say"))
-            if cue.has("at") == cue.has("every"):
-                raise self.source.error(item, "a cue needs either 'at' or 'every' (one of them)")
+            if cue.has("at") and cue.has("every"):
+                raise cue.error("every", "a cue has 'at' or 'every', not both")
+            if not cue.has("at") and not cue.has("every"):
+                raise self.source.error(item, "a cue needs 'at' (once) or 'every' (repeating)")
             lines = tuple(self.checked(cue, "say", line, placeholders) for line in cue.lines("say"))
             cues.append(Cue(lines=lines, at=cue.duration("at", zero_ok=True, negative_ok=True),
                             every=cue.duration("every"), line=item.line))

@@ -68,9 +68,10 @@ def load_source(text: str, path: str) -> Node:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        unclosed = _UNCLOSED.get(error.context) if "<stream end>" in (error.problem or "") else None
+        mark = error.context_mark if unclosed else error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise RoutineError(path, line, col, _yaml_problem(error)) from None
+        raise RoutineError(path, line, col, f"invalid YAML: {unclosed or _yaml_problem(error)}") from None
     except yaml.YAMLError as error:
         raise RoutineError(path, 1, 1, f"not valid YAML: {error}") from None
     if root is None:
@@ -78,11 +79,19 @@ def load_source(text: str, path: str) -> Node:
     return _Converter(path).convert(root, depth=0)
 
 
+_UNCLOSED = {
+    "while parsing a flow sequence": "this '[' is never closed with ']'",
+    "while parsing a flow mapping": "this '{' is never closed with '}'",
+}
+
+
 def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
     problem = error.problem or "not valid YAML"
+    if "'\\t'" in problem:
+        return "a tab cannot be used here; indent with spaces"
     if error.context and "while" not in error.context:
         problem = f"{error.context}: {problem}"
-    return f"invalid YAML: {problem}"
+    return problem
 
 
 class _Converter:
