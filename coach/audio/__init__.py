@@ -1,0 +1,1 @@
+"""Audio: loudness, the block mixer and the MP3 encoder."""
