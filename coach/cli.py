@@ -14,6 +14,10 @@ from coach.errors import EXIT_USAGE, CoachError, UsageError
 ROUTINE = click.argument("routine", required=False)
 LENGTH = click.option("--length", "length", metavar="T", help="Target length (e.g. 22m); ranges are fitted to it.")
 WITH = click.option("--with", "include", multiple=True, metavar="SECTION", help="Include an optional section.")
+ENGINE = click.option("--engine", metavar="E", help="Speech engine: auto, pyttsx3 or espeak-ng.")
+VOICE = click.option("--voice", metavar="V", help="Voice id, or part of its name (see `coach voices`).")
+RATE = click.option("--rate", type=click.IntRange(60, 400), metavar="WPM", help="Speaking rate in words per minute.")
+MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,14 +36,65 @@ def cli(context: click.Context, debug: bool) -> None:
 @cli.command()
 @ROUTINE
 @click.option("--json", "as_json", is_flag=True, help="Print the coach-timeline/1 JSON document.")
+@click.option("--exact", is_flag=True, help="Place speech by the real clips' lengths (synthesizes them).")
 @LENGTH
 @WITH
-def plan(routine: str | None, as_json: bool, length: str | None, include: tuple[str, ...]) -> None:
+@ENGINE
+@VOICE
+@RATE
+def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, include: tuple[str, ...],
+         engine: str | None, voice: str | None, rate: int | None) -> None:
     """Print the timeline: when every word and sound happens."""
     from coach.timeline import to_json, to_table
 
-    timeline = _compile(routine, length, include)
+    if exact:
+        timeline = _exact(routine, length, include, engine, voice, rate).timeline
+    else:
+        timeline = _compile(routine, length, include)
     click.echo(to_json(timeline) if as_json else to_table(timeline), nl=False)
+
+
+@cli.command()
+@ROUTINE
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="MP3 file to write [default: ROUTINE.mp3].")
+@LENGTH
+@WITH
+@ENGINE
+@VOICE
+@RATE
+@click.option("--bitrate", type=click.Choice([str(k) for k in MP3_BITRATES]), default="64", show_default=True,
+              help="MP3 bitrate in kbps (constant bitrate, mono).")
+def render(routine: str | None, output: str | None, length: str | None, include: tuple[str, ...],
+           engine: str | None, voice: str | None, rate: int | None, bitrate: str) -> None:
+    """Render the routine to an MP3 with tags and a chapter per section."""
+    from pathlib import Path
+
+    from coach.durations import format_seconds
+    from coach.limits import SAMPLE_RATE
+    from coach.render import render_mp3
+
+    exact = _exact(routine, length, include, engine, voice, rate)
+    target = Path(output or f"{Path(exact.timeline.path).stem}.mp3")
+    render_mp3(exact, target, int(bitrate), _stage())
+    timeline = exact.timeline
+    click.echo(f"{target}: {format_seconds(timeline.duration / SAMPLE_RATE)}, {len(timeline.chapters)} chapters")
+    for warning in timeline.warnings:
+        click.echo(f"warning: {warning.message}" + (f" (line {warning.line})" if warning.line else ""), err=True)
+
+
+@cli.command()
+def voices() -> None:
+    """List the speech engines and their voices."""
+    from coach.speech.engines import ENGINE_NAMES, available, list_voices
+
+    for name in ENGINE_NAMES:
+        if not available(name):
+            click.echo(f"{name}: not installed")
+            continue
+        found = list_voices(name)
+        click.echo(f"{name}: {len(found)} voices")
+        for voice_id, voice_name in found:
+            click.echo(f"  {voice_id:24}  {voice_name}")
 
 
 @cli.command()
@@ -89,6 +144,23 @@ def list_routines() -> None:
         click.echo(f"{name:20}  {format_seconds(timeline.duration / SAMPLE_RATE):>8}  {routine.title}")
 
 
+def _stage():
+    from coach.progress import quiet, terminal_stage
+
+    return terminal_stage if sys.stderr.isatty() else quiet
+
+
+def _exact(routine_name, length, include, engine, voice, rate):
+    from coach.library import load_routine
+    from coach.render import exact_timeline
+    from coach.speech.cache import ClipCache, default_dir
+    from coach.speech.engines import choose
+
+    routine = load_routine(routine_name)
+    spec = choose(routine.voice, engine, voice, rate)
+    return exact_timeline(routine, _options(length, include), spec, ClipCache(default_dir()), _stage())
+
+
 def _compile(routine_name: str | None, length: str | None, include: tuple[str, ...]):
     from coach.library import load_routine
 
@@ -97,9 +169,16 @@ def _compile(routine_name: str | None, length: str | None, include: tuple[str, .
 
 def _compile_loaded(routine, length: str | None, include: tuple[str, ...], fit: bool = True):
     from coach import cuesounds
-    from coach.compiler import Options, compile_routine
-    from coach.durations import parse_duration
+    from coach.compiler import compile_routine
     from coach.estimate import estimate
+
+    options = _options(length, include, fit)
+    return compile_routine(routine, options, estimate(routine.voice.rate), cuesounds.length_seconds)
+
+
+def _options(length: str | None, include: tuple[str, ...], fit: bool = True):
+    from coach.compiler import Options
+    from coach.durations import parse_duration
 
     target = None
     if length is not None:
@@ -107,8 +186,7 @@ def _compile_loaded(routine, length: str | None, include: tuple[str, ...], fit: 
             target = parse_duration(length)
         except ValueError as problem:
             raise UsageError(f"--length: {problem}") from None
-    options = Options(length=target, include=include, fit=fit)
-    return compile_routine(routine, options, estimate(routine.voice.rate), cuesounds.length_seconds)
+    return Options(length=target, include=include, fit=fit)
 
 
 def main() -> None:

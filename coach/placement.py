@@ -255,7 +255,8 @@ class _Builder:
                                f"the routine would last longer than {MAX_TRACK_SECONDS // 3600} hours")
 
     def speech_length(self, text: str) -> int:
-        return max(1, math.ceil(self.measure(text) * SAMPLE_RATE))
+        # A clip of n samples measures n / SAMPLE_RATE; the tolerance undoes float error there.
+        return max(1, math.ceil(self.measure(text) * SAMPLE_RATE - 1e-6))
 
     def warn(self, line: int | None, message: str) -> None:
         self.warnings.setdefault((line, message), Warning(line, message))

@@ -1,0 +1,195 @@
+"""PCM blocks to a tagged CBR MP3, written atomically, encoded by ffmpeg while the mixer runs.
+
+ffmpeg (libmp3lame) records the encoder delay and padding in its LAME/Info header, so decoders trim them
+and cues land on the plan uncompensated. We build the ID3v2.3 tag ourselves and prepend it: ffmpeg 5.1
+writes CTOC/CHAP well but the comment only as TXXX (no COMM), and mutagen's save() sorts CHAP frames by size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from coach.errors import EnvironmentProblem, UsageError
+
+INSTALL_FFMPEG = "install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg)"
+OTHER_FOLDER = "choose another folder with -o"
+
+# CBR bitrates (kbps) each MPEG version allows; ffmpeg would silently clamp any other value.
+_MPEG2_KBPS = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+_MPEG1_KBPS = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+BITRATES_KBPS = {16000: _MPEG2_KBPS, 22050: _MPEG2_KBPS, 24000: _MPEG2_KBPS,
+                 32000: _MPEG1_KBPS, 44100: _MPEG1_KBPS, 48000: _MPEG1_KBPS}
+
+MAX_CHAPTERS = 255
+"""A CTOC frame counts its children in one byte."""
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a phone's music app shows for the track; `comment` holds the routine's description."""
+
+    title: str
+    artist: str | None
+    album: str | None
+    genre: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class ChapterMark:
+    """One section as a chapter, in milliseconds of decoded audio."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+def encode_mp3(blocks: Iterable[bytes], path: Path, *, rate: int, tags: Tags, chapters: Sequence[ChapterMark],
+               bitrate_kbps: int = 64, on_block: Callable[[int], None] | None = None) -> None:
+    """Encode mono s16le `blocks` to a CBR MP3 at `path`; on any failure `path` is left as it was.
+
+    `on_block(nbytes)` runs after each block reaches the encoder, for progress.
+    """
+    if bitrate_kbps not in BITRATES_KBPS[rate]:
+        choices = ", ".join(map(str, BITRATES_KBPS[rate]))
+        raise UsageError(f"an MP3 at {rate} Hz cannot be {bitrate_kbps} kbps; choose one of {choices}")
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise EnvironmentProblem("no MP3 encoder: ffmpeg is not installed", INSTALL_FFMPEG)
+    tag = id3_tag(tags, chapters)
+    path = Path(path)
+    audio = _reserve_beside(path)
+    # Unique because `audio` is; made by open(), so it gets the umask's mode, not mkstemp's private 0600.
+    tagged = audio.with_name(audio.name + ".tagged")
+    try:
+        _encode(ffmpeg, blocks, audio, rate, bitrate_kbps, on_block)
+        _prepend(tag, audio, tagged)
+        os.replace(tagged, path)
+    finally:
+        audio.unlink(missing_ok=True)
+        tagged.unlink(missing_ok=True)
+
+
+def _reserve_beside(path: Path) -> Path:
+    """Create an empty hidden temp file next to `path`, so the final rename stays on one filesystem."""
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.partial-")
+    except OSError as problem:
+        raise EnvironmentProblem(f"cannot write in {path.parent} ({problem.strerror})", OTHER_FOLDER) from None
+    os.close(handle)
+    return Path(name)
+
+
+def _encode(ffmpeg: str, blocks: Iterable[bytes], out: Path, rate: int, bitrate_kbps: int,
+            on_block: Callable[[int], None] | None) -> None:
+    """Run ffmpeg on the blocks; its stderr goes to a file, so a chatty failure can never block the pipe."""
+    command = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+               "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
+               "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
+               "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1",
+               "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "mp3", "-y", str(out)]
+    with tempfile.TemporaryFile() as log:
+        try:
+            # A session of its own: Ctrl-C reaches only us, and we decide what happens to ffmpeg.
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
+                                       start_new_session=True)
+        except OSError as problem:
+            raise EnvironmentProblem(f"no MP3 encoder: cannot run {ffmpeg} ({problem.strerror})",
+                                     INSTALL_FFMPEG) from None
+        try:
+            _feed(process.stdin, blocks, on_block)
+            status = process.wait()
+        finally:
+            if process.returncode is None:  # interrupted: stop it writing a file we are about to delete
+                process.kill()
+                process.wait()
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+        if status != 0:
+            log.seek(0)
+            lines = log.read().decode(errors="replace").strip().splitlines() or [f"exit status {status}"]
+            raise EnvironmentProblem(f"ffmpeg could not encode the MP3: {lines[-1]}",
+                                     "check that ffmpeg has libmp3lame and the output folder has free space")
+
+
+def _feed(stdin, blocks: Iterable[bytes], on_block: Callable[[int], None] | None) -> None:
+    """Stream the blocks into ffmpeg; a broken pipe means it died, and its exit status says why."""
+    try:
+        for block in blocks:
+            stdin.write(block)
+            if on_block is not None:
+                on_block(len(block))
+        stdin.close()
+    except BrokenPipeError:
+        pass
+
+
+def _prepend(tag: bytes, audio: Path, out: Path) -> None:
+    """Write the tag then ffmpeg's frames unchanged (Info header first), synced before the rename."""
+    try:
+        with open(out, "xb") as sink, open(audio, "rb") as source:
+            sink.write(tag)
+            shutil.copyfileobj(source, sink, 1 << 20)
+            sink.flush()
+            os.fsync(sink.fileno())
+    except OSError as problem:
+        raise EnvironmentProblem(f"cannot write {out.parent} ({problem.strerror})", OTHER_FOLDER) from None
+
+
+def id3_tag(tags: Tags, chapters: Sequence[ChapterMark]) -> bytes:
+    """The whole ID3v2.3 tag: text frames, COMM, then one CTOC and the CHAP frames in chapter order."""
+    if len(chapters) > MAX_CHAPTERS:
+        raise ValueError(f"{len(chapters)} chapters; ID3 allows at most {MAX_CHAPTERS}")
+    frames = [_text_frame("TIT2", tags.title)]
+    frames += [_text_frame(frame_id, value) for frame_id, value in
+               (("TPE1", tags.artist), ("TALB", tags.album), ("TCON", tags.genre)) if value]
+    if tags.comment:
+        encoding = _encoding(tags.comment)
+        frames.append(_frame("COMM", bytes([encoding]) + b"eng" + _string(encoding, "")
+                             + _string(encoding, tags.comment)))
+    if chapters:
+        ids = [f"ch{index}".encode() for index in range(len(chapters))]
+        top_level_ordered = 0b11
+        frames.append(_frame("CTOC", b"toc\0" + bytes([top_level_ordered, len(ids)])
+                             + b"".join(element + b"\0" for element in ids)))
+        no_offset = 0xFFFFFFFF  # times, not byte offsets, locate the chapter
+        frames += [_frame("CHAP", element + b"\0"
+                          + struct.pack(">4I", mark.start_ms, mark.end_ms, no_offset, no_offset)
+                          + _text_frame("TIT2", mark.title))
+                   for element, mark in zip(ids, chapters)]
+    body = b"".join(frames)
+    syncsafe = bytes((len(body) >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    return b"ID3\x03\x00\x00" + syncsafe + body
+
+
+def _frame(frame_id: str, content: bytes) -> bytes:
+    return frame_id.encode() + struct.pack(">IH", len(content), 0) + content
+
+
+def _text_frame(frame_id: str, text: str) -> bytes:
+    encoding = _encoding(text)
+    return _frame(frame_id, bytes([encoding]) + _string(encoding, text))
+
+
+def _encoding(text: str) -> int:
+    """0 (Latin-1) when it fits, else 1 (UTF-16 with BOM): v2.3 has no UTF-8."""
+    try:
+        text.encode("latin-1")
+        return 0
+    except UnicodeEncodeError:
+        return 1
+
+
+def _string(encoding: int, text: str) -> bytes:
+    """Terminated; each UTF-16 string carries its own BOM (ffmpeg's reader insists, even on empty ones)."""
+    if encoding == 0:
+        return text.encode("latin-1") + b"\0"
+    return b"\xff\xfe" + text.encode("utf-16-le") + b"\0\0"

@@ -1,0 +1,52 @@
+"""The track's loudness, summed from its clips, so one gain can bring it to target.
+
+Mixing twice (once to measure) would double the render time. Clips never
+overlap much (speech never overlaps speech; sounds under speech are ducked),
+so the track's K-weighted energy in each 100 ms hop is, to well within a
+loudness unit, the sum of the energies its clips put there.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+
+from coach.audio.loudness import BLOCK_SECONDS, HOPS_PER_BLOCK, gated_lufs, k_weighted
+from coach.audio.mixer import ClipKey, clip_key, event_gains
+from coach.limits import SAMPLE_RATE
+from coach.timeline import Timeline
+
+TARGET_LUFS = -16.0
+PEAK_CEILING_DBTP = -1.5
+"""Below the -1 dBTP delivery ceiling, leaving room for the MP3 encoder's overshoot."""
+
+
+def track_gain(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], worst_peak_dbtp: float) -> float:
+    """Linear gain that brings the mix to `TARGET_LUFS`, never pushing `worst_peak_dbtp` past the ceiling."""
+    loudness = estimated_lufs(timeline, clips)
+    if loudness == -math.inf:
+        return 1.0
+    decibels = min(TARGET_LUFS - loudness, PEAK_CEILING_DBTP - worst_peak_dbtp)
+    return 10 ** (decibels / 20)
+
+
+def estimated_lufs(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]) -> float:
+    hop = round(SAMPLE_RATE * BLOCK_SECONDS / HOPS_PER_BLOCK)
+    energy = np.zeros(timeline.duration // hop + 1)
+    running = {key: _running_energy(samples) for key, samples in clips.items()}
+    for event, gain in zip(timeline.events, event_gains(timeline.events)):
+        cumulative = running[clip_key(event)]
+        length = len(cumulative) - 1
+        first, last = event.start // hop, (event.start + length - 1) // hop
+        edges = np.clip(np.arange(first, last + 2) * hop - event.start, 0, length)
+        energy[first:last + 1] += gain * gain * np.diff(cumulative[edges])
+    hop_power = energy[:timeline.duration // hop] / hop
+    blocks = np.convolve(hop_power, np.full(HOPS_PER_BLOCK, 1 / HOPS_PER_BLOCK), mode="valid")
+    return gated_lufs(blocks)
+
+
+def _running_energy(samples: np.ndarray) -> np.ndarray:
+    weighted = k_weighted(samples.astype(np.float64) / 32768.0, SAMPLE_RATE)
+    return np.concatenate(([0.0], np.cumsum(weighted * weighted)))

@@ -1,0 +1,68 @@
+"""Renders a timeline to PCM, block by block, for an encoder or an audio player.
+
+Only one block and the clips themselves are ever in memory, so a two-hour
+session costs what a five-minute one does. A cue sound under speech is
+ducked so the voice stays clear and the sum keeps its headroom.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Mapping
+
+import numpy as np
+
+from coach.limits import SAMPLE_RATE
+from coach.timeline import Event, Timeline
+
+BLOCK_SAMPLES = SAMPLE_RATE
+DUCK_UNDER_SPEECH = 10 ** (-12 / 20)
+
+ClipKey = tuple[str, str]
+"""(event kind, content): speech text and sound names live in separate namespaces."""
+
+
+def clip_key(event: Event) -> ClipKey:
+    return event.kind, event.content
+
+
+def mix(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], gain: float = 1.0,
+        block: int = BLOCK_SAMPLES) -> Iterator[np.ndarray]:
+    """16-bit mono blocks covering exactly `timeline.duration` samples, all scaled by `gain`."""
+    events = timeline.events
+    gains = [gain * event_gain for event_gain in event_gains(events)]
+    active: list[int] = []
+    upcoming = 0
+    for block_start in range(0, timeline.duration, block):
+        block_end = min(block_start + block, timeline.duration)
+        while upcoming < len(events) and events[upcoming].start < block_end:
+            active.append(upcoming)
+            upcoming += 1
+        out = np.zeros(block_end - block_start, dtype=np.float32)
+        still = []
+        for index in active:
+            event = events[index]
+            clip = clips[clip_key(event)]
+            stop = event.start + len(clip)
+            if stop <= block_start:
+                continue
+            still.append(index)
+            first, last = max(event.start, block_start), min(stop, block_end)
+            if first < last:
+                out[first - block_start:last - block_start] += gains[index] * clip[first - event.start:last - event.start]
+        active = still
+        yield np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+
+
+def event_gains(events: tuple[Event, ...]) -> list[float]:
+    """1 for speech and for sounds in the clear; ducked for a sound that overlaps speech."""
+    speech = [(event.start, event.end) for event in events if event.kind == "speech"]
+    gains, cursor = [], 0
+    for event in events:
+        if event.kind == "speech":
+            gains.append(1.0)
+            continue
+        while cursor < len(speech) and speech[cursor][1] <= event.start:
+            cursor += 1
+        overlaps = cursor < len(speech) and speech[cursor][0] < event.end
+        gains.append(DUCK_UNDER_SPEECH if overlaps else 1.0)
+    return gains

@@ -1,0 +1,102 @@
+"""From routine to exact timeline to MP3: measure real clips, mix, encode.
+
+`exact_timeline` is what `coach plan --exact` prints and what `render_mp3`
+renders, so the plan shown is the track heard.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+import numpy as np
+
+from coach import cuesounds
+from coach.compiler import Options, compile_routine
+from coach.errors import EnvironmentProblem
+from coach.estimate import estimate
+from coach.limits import SAMPLE_RATE
+from coach.progress import Stage, quiet
+from coach.routine import Routine
+from coach.speech.cache import ClipCache
+from coach.speech.engines import EngineSpec
+from coach.speech.synthesis import clips_for
+from coach.timeline import Timeline
+
+@dataclass(frozen=True)
+class Exact:
+    """A timeline placed with real clip lengths, and the clips it was placed with."""
+
+    timeline: Timeline
+    speech: dict[str, np.ndarray]
+
+
+def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache,
+                   stage: Stage = quiet) -> Exact:
+    """Synthesize (or reuse) every phrase the routine can say, then place events with true lengths."""
+    _check_writable(cache.folder)
+    texts: dict[str, None] = {}
+    rough = estimate(spec.rate)
+
+    def record(text: str) -> float:
+        texts[text] = None
+        return rough(text)
+
+    compile_routine(routine, options, record, sound_length)
+    speech = clips_for(list(texts), spec, cache, stage)
+
+    def measure(text: str) -> float:
+        if text not in speech:  # a phrase only reachable with exact lengths (a new preview, say)
+            speech.update(clips_for([text], spec, cache))
+        return len(speech[text]) / SAMPLE_RATE
+
+    return Exact(compile_routine(routine, options, measure, sound_length), speech)
+
+
+@functools.lru_cache(maxsize=None)
+def prepared_sound(sound: str) -> np.ndarray:
+    from coach.audio.clips import prepare_sound
+
+    path = Path(sound) if Path(sound).is_absolute() else cuesounds.bundled_path(sound)
+    return prepare_sound(path)
+
+
+def sound_length(sound: str) -> float:
+    return len(prepared_sound(sound)) / SAMPLE_RATE
+
+
+def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet) -> None:
+    from coach.audio.clips import SOUND_PEAK_DBTP, SPEECH_PEAK_DBTP
+    from coach.audio.encoder import ChapterMark, Tags, encode_mp3
+    from coach.audio.level import track_gain
+    from coach.audio.mixer import DUCK_UNDER_SPEECH, mix
+
+    timeline = exact.timeline
+    clips = {("speech", text): samples for text, samples in exact.speech.items()}
+    clips.update({("sound", event.content): prepared_sound(event.content)
+                  for event in timeline.events if event.kind == "sound"})
+    tags = Tags(title=timeline.title, artist=timeline.author or "coach", album="coach routines",
+                genre="Fitness", comment=timeline.description)
+    chapters = [ChapterMark(c.title, _ms(c.start), _ms(c.end)) for c in timeline.chapters]
+    advance = stage("encode", timeline.duration)
+    # Worst case: a sound at its full peak under speech at its full peak, in phase.
+    worst = 20 * np.log10(10 ** (SPEECH_PEAK_DBTP / 20) + DUCK_UNDER_SPEECH * 10 ** (SOUND_PEAK_DBTP / 20))
+    gain = track_gain(timeline, clips, worst)
+    blocks = (block.tobytes() for block in mix(timeline, clips, gain))
+    encode_mp3(blocks, output, rate=SAMPLE_RATE, tags=tags, chapters=chapters, bitrate_kbps=bitrate_kbps,
+               on_block=lambda nbytes: advance(nbytes // 2))
+
+
+def _ms(samples: int) -> int:
+    return round(samples * 1000 / SAMPLE_RATE)
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as problem:
+        raise EnvironmentProblem(f"cannot write the clip cache in {folder} ({problem.strerror})",
+                                 "set COACH_CACHE_DIR to a writable folder") from None

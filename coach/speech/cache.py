@@ -1,0 +1,69 @@
+"""Content-addressed store of finished clips (trimmed, normalised 16-bit PCM).
+
+The key hashes everything that changes how a clip sounds, so an edited
+routine re-synthesizes only the phrases that changed. Entries are written
+atomically and carry a checksum: a torn or corrupted file reads as missing
+and is made again; two renders writing the same clip at once both succeed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+MAGIC = b"COACHCLIP1"
+CLIP_FORMAT = 1
+"""Bump when clip processing (trim, loudness) changes, so old entries are not reused."""
+
+
+def default_dir() -> Path:
+    """`$COACH_CACHE_DIR`, else the user cache dir (e.g. ~/.cache/coach/clips)."""
+    override = os.environ.get("COACH_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("coach", appauthor=False)) / "clips"
+
+
+def clip_key(identity: str, rate: int, volume: float, text: str) -> str:
+    fields = {"identity": identity, "rate": rate, "volume": volume, "text": text, "format": CLIP_FORMAT}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+class ClipCache:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.clip"
+
+    def get(self, key: str) -> np.ndarray | None:
+        """The clip's samples, or None when absent or damaged."""
+        try:
+            data = self.path(key).read_bytes()
+        except OSError:
+            return None
+        header = len(MAGIC) + 32
+        pcm = data[header:]
+        if data[:len(MAGIC)] != MAGIC or hashlib.sha256(pcm).digest() != data[len(MAGIC):header] or len(pcm) % 2:
+            return None
+        return np.frombuffer(pcm, dtype="<i2")
+
+    def put(self, key: str, samples: np.ndarray) -> None:
+        pcm = samples.astype("<i2").tobytes()
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(MAGIC + hashlib.sha256(pcm).digest() + pcm)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,161 @@
+"""Speech engines: which one to use, what it is called in the cache, and how to speak a file.
+
+An engine runs inside a synthesis worker process (pyttsx3 must be created
+and driven in one thread, and may hang); the parent only ever handles an
+`EngineSpec`, which is plain data and cheap to send to a worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes.util
+import functools
+import io
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from coach.errors import EnvironmentProblem
+from coach.routine import Voice
+
+ENGINE_NAMES = ("pyttsx3", "espeak-ng")
+INSTALL_ESPEAK = "install espeak-ng (Debian/Ubuntu: apt-get install espeak-ng; macOS: brew install espeak-ng)"
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """An engine with its settings: everything that decides how a clip sounds."""
+
+    engine: str
+    voice: str | None
+    rate: int
+    volume: float
+    language: str | None
+
+    def identity(self) -> str:
+        """Names the exact engine build, so a new engine version never reuses old clips."""
+        return f"{self.engine} {_engine_version(self.engine)} voice={self.voice} lang={self.language}"
+
+
+def choose(voice: Voice, engine: str | None = None, voice_name: str | None = None,
+           rate: int | None = None) -> EngineSpec:
+    """The engine to use: the one asked for (CLI overrides the routine), or the first that works."""
+    wanted = engine or voice.engine
+    if wanted == "auto":
+        found = next((name for name in ENGINE_NAMES if available(name)), None)
+        if found is None:
+            raise EnvironmentProblem("no speech engine found", INSTALL_ESPEAK)
+        wanted = found
+    elif wanted not in ENGINE_NAMES:
+        raise EnvironmentProblem(f"speech engine '{wanted}' is not available here",
+                                 f"use one of: {', '.join(ENGINE_NAMES)} (see `coach voices`)")
+    elif not available(wanted):
+        raise EnvironmentProblem(f"speech engine '{wanted}' is not installed", _fix_for(wanted))
+    return EngineSpec(wanted, voice_name or voice.voice, rate or voice.rate, voice.volume, voice.language)
+
+
+def available(engine: str) -> bool:
+    if engine == "espeak-ng":
+        return shutil.which("espeak-ng") is not None
+    try:
+        metadata.version("pyttsx3")
+    except metadata.PackageNotFoundError:
+        return False
+    if sys.platform.startswith("linux"):
+        return bool(ctypes.util.find_library("espeak-ng") or ctypes.util.find_library("espeak"))
+    return True
+
+
+def _fix_for(engine: str) -> str:
+    return INSTALL_ESPEAK if engine == "espeak-ng" or sys.platform.startswith("linux") else "pip install pyttsx3"
+
+
+@functools.lru_cache(maxsize=None)
+def _engine_version(engine: str) -> str:
+    espeak = _espeak_version()
+    if engine == "espeak-ng":
+        return espeak
+    return f"{metadata.version('pyttsx3')} {sys.platform} {espeak if sys.platform.startswith('linux') else ''}".strip()
+
+
+def _espeak_version() -> str:
+    if not shutil.which("espeak-ng"):
+        return "unknown"
+    done = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, timeout=30)
+    return done.stdout.split("Data at")[0].strip()
+
+
+def list_voices(engine: str) -> list[tuple[str, str]]:
+    """(id, name) of every voice the engine offers."""
+    if engine == "espeak-ng":
+        done = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True, timeout=30, check=True)
+        rows = [line.split() for line in done.stdout.splitlines()[1:] if line.strip()]
+        return [(row[4], f"{row[3]} ({row[1]})") for row in rows if len(row) >= 5]
+    engine_object = _pyttsx3_engine()
+    return [(voice.id, voice.name) for voice in engine_object.getProperty("voices")]
+
+
+class Speaker:
+    """Worker side: speaks texts into audio files with one engine instance."""
+
+    def __init__(self, spec: EngineSpec):
+        self.spec = spec
+        self.pyttsx3 = None
+        if spec.engine == "pyttsx3":
+            self.pyttsx3 = _pyttsx3_engine()
+            self.finished = threading.Event()
+            self.pyttsx3.connect("finished-utterance", lambda name=None, completed=True: self.finished.set())
+            self._configure_pyttsx3()
+
+    def speak_to_file(self, text: str, path: Path) -> Path:
+        """Write `text` as speech into an audio file at (or next to) `path`; returns the file."""
+        if self.pyttsx3 is None:
+            return self._espeak(text, path)
+        self.finished.clear()
+        # The espeak driver prints "Audio saved to ..." on stdout; keep our output clean.
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.pyttsx3.save_to_file(text, str(path))
+            self.pyttsx3.runAndWait()
+        # runAndWait may return before the file is complete; the callback marks the end.
+        if not self.finished.is_set() or not path.exists():
+            raise RuntimeError(f"pyttsx3 did not finish saying '{text}'")
+        return path
+
+    def _espeak(self, text: str, path: Path) -> Path:
+        command = ["espeak-ng", "-s", str(self.spec.rate), "-a", str(round(self.spec.volume * 100)), "-w", str(path)]
+        if self.spec.voice or self.spec.language:
+            command += ["-v", self.spec.voice or self.spec.language]
+        done = subprocess.run(command + ["--", text], capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip() or f"espeak-ng exited with {done.returncode}")
+        return path
+
+    def _configure_pyttsx3(self) -> None:
+        engine = self.pyttsx3
+        engine.setProperty("rate", self.spec.rate)
+        engine.setProperty("volume", self.spec.volume)
+        wanted = self.spec.voice or self.spec.language
+        if wanted:
+            engine.setProperty("voice", find_voice(engine.getProperty("voices"), wanted))
+
+
+def find_voice(voices, wanted: str) -> str:
+    """A voice id matching `wanted` exactly, or by a substring of its name or language."""
+    needle = wanted.casefold()
+    for matches in (lambda v: v.id == wanted, lambda v: needle in (v.name or "").casefold(),
+                    lambda v: any(needle in str(lang).casefold() for lang in (v.languages or []))):
+        found = next((voice.id for voice in voices if matches(voice)), None)
+        if found:
+            return found
+    raise RuntimeError(f"voice '{wanted}' not found (see `coach voices`)")
+
+
+def _pyttsx3_engine():
+    import pyttsx3
+
+    driver = "espeak" if sys.platform.startswith("linux") else None
+    return pyttsx3.init(driverName=driver)

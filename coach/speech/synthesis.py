@@ -1,0 +1,75 @@
+"""Makes every missing clip, in parallel worker processes with a timeout.
+
+Engines are created and driven inside the workers (pyttsx3 must stay in one
+thread and has known hangs), so a stuck engine becomes a clear error in
+the parent instead of a frozen render. Finished clips go to the cache.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from coach.errors import EnvironmentProblem
+from coach.progress import Stage, quiet
+from coach.speech.cache import ClipCache, clip_key
+from coach.speech.engines import EngineSpec
+
+CLIP_TIMEOUT_SECONDS = 60
+"""How long one clip may take (includes starting a worker) before the engine counts as hung."""
+
+_speaker = None
+
+
+def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage = quiet) -> dict[str, np.ndarray]:
+    """Samples of every text: from the cache, synthesizing the missing ones first."""
+    identity = spec.identity()
+    keys = {text: clip_key(identity, spec.rate, spec.volume, text) for text in texts}
+    found = {text: cache.get(key) for text, key in keys.items()}
+    missing = [text for text, clip in found.items() if clip is None]
+    if missing:
+        _synthesize(missing, keys, spec, cache.folder, stage("speech", len(missing)))
+        found.update({text: cache.get(keys[text]) for text in missing})
+    return found
+
+
+def _synthesize(texts, keys, spec, folder: Path, advance) -> None:
+    jobs = [(text, keys[text], spec, str(folder)) for text in texts]
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    pool = multiprocessing.Pool(processes=workers)
+    try:
+        results = pool.imap_unordered(_make_clip, jobs)
+        for _ in jobs:
+            try:
+                results.next(CLIP_TIMEOUT_SECONDS)
+            except multiprocessing.TimeoutError:
+                raise EnvironmentProblem(f"speech engine '{spec.engine}' stopped responding",
+                                         "try another engine with --engine (see `coach voices`)") from None
+            except (OSError, RuntimeError, ValueError) as problem:
+                raise EnvironmentProblem(f"speech engine '{spec.engine}' failed: {problem}",
+                                         "try another engine or voice (see `coach voices`)") from None
+            advance(1)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _make_clip(job) -> str:
+    """Worker: speak one text, prepare the clip, store it; the engine is made on first use."""
+    from coach.audio.clips import prepare_speech
+    from coach.speech.engines import Speaker
+
+    global _speaker
+    text, key, spec, folder = job
+    if _speaker is None or _speaker.spec != spec:
+        _speaker = Speaker(spec)
+    with tempfile.TemporaryDirectory(prefix="coach-") as scratch:
+        raw = _speaker.speak_to_file(text, Path(scratch) / "speech.wav")
+        samples = prepare_speech(raw)
+    ClipCache(Path(folder)).put(key, samples)
+    return key
