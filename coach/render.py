@@ -7,7 +7,7 @@ renders, so the plan shown is the track heard.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
 
@@ -42,7 +42,8 @@ def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: 
         texts[text] = None
         return rough(text)
 
-    compile_routine(routine, options, record, sound_length)
+    # One pass at the shortest ranges finds the phrases; fitting only changes where they go.
+    compile_routine(routine, replace(options, fit=False), record, sound_length)
     speech = clips_for(list(texts), spec, cache, stage)
 
     def measure(text: str) -> float:

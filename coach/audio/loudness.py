@@ -12,6 +12,7 @@ ever runs per sample.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 
@@ -116,13 +117,15 @@ def _k_weighted(samples: np.ndarray, rate: int, hop: int) -> Iterator[np.ndarray
         raise ValueError(f"K-weighting is defined up to {_K_REFERENCE_RATE} Hz, got {rate} Hz")
     margin = math.ceil(_K_MARGIN_SECONDS * rate)
     size = _window_size(len(samples), margin, hop)
-    gain = _k_gain(np.fft.rfftfreq(size, 1 / rate))
+    gain = _k_gain(size, rate)
     for segment, kept in _segments(samples, size, margin, hop):
         yield np.fft.irfft(np.fft.rfft(segment) * gain, size)[margin : margin + kept]
 
 
-def _k_gain(frequencies: np.ndarray) -> np.ndarray:
-    """|H(f)| of the reference K-weighting cascade at absolute frequencies in Hz."""
+@functools.lru_cache(maxsize=32)
+def _k_gain(size: int, rate: int) -> np.ndarray:
+    """|H(f)| of the reference K-weighting cascade at the rFFT bins of a `size`-sample window."""
+    frequencies = np.fft.rfftfreq(size, 1 / rate)
     z_inverse = np.exp(-2j * np.pi * frequencies / _K_REFERENCE_RATE)
     response = np.ones_like(z_inverse)
     for b, a in _K_STAGES:
