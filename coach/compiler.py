@@ -41,14 +41,15 @@ def compile_routine(routine: Routine, options: Options, measure: Measure, sound_
     if not options.fit:
         target = None
     spans = Routine.spans_of(sections)
-    if target is None or not spans:
+    if target is None:
         return timeline_at(Fraction(0))
     fraction = _fit(spans, timeline_at, target)
     timeline = timeline_at(fraction)
     shortest, longest = timeline_at(Fraction(0)).duration, _duration_or_none(timeline_at, Fraction(1))
     if not shortest <= target * SAMPLE_RATE <= (longest or 0):
-        reach = f"{format_seconds(Fraction(shortest, SAMPLE_RATE))}" + (
-            f" to {format_seconds(Fraction(longest, SAMPLE_RATE))}" if longest else " and more")
+        reach = format_seconds(Fraction(shortest, SAMPLE_RATE))
+        if longest != shortest:
+            reach += f" to {format_seconds(Fraction(longest, SAMPLE_RATE))}" if longest else " and more"
         line = routine.length_line if options.length is None else None
         warning = Warning(line, f"target length {format_seconds(target)} is outside what this routine "
                                 f"can reach ({reach}); using {format_seconds(Fraction(timeline.duration, SAMPLE_RATE))}")
@@ -62,8 +63,12 @@ def chosen_sections(routine: Routine, include: tuple[str, ...]) -> tuple[Section
         if name.casefold() not in names:
             raise UsageError(f"--with '{name}': no such section{did_you_mean(name, [s.name for s in routine.sections])}")
     wanted = {name.casefold() for name in include}
-    return tuple(section for section in routine.sections
-                 if not section.optional or section.name.casefold() in wanted)
+    chosen = tuple(section for section in routine.sections
+                   if not section.optional or section.name.casefold() in wanted)
+    if not chosen:
+        names = ", ".join(f"'{section.name}'" for section in routine.sections)
+        raise UsageError(f"every section of this routine is optional; choose some with --with ({names})")
+    return chosen
 
 
 

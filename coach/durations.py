@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 _UNITS = {"h": 3600, "m": 60, "s": 1}
+_SMALLER = {"h": "m", "m": "s", "s": None}
 _UNIT_WORDS = {
     "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
     "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m",
@@ -18,7 +19,7 @@ _UNIT_WORDS = {
 }
 _NUMBER = r"\d+(?:\.\d+)?"
 _PART = re.compile(rf"\s*({_NUMBER})\s*([a-z]*)\s*")
-_CLOCK = re.compile(rf"^(\d+):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?$")
+_CLOCK = re.compile(rf"^(\d+):([0-5]\d(?:\.\d+)?)(?::([0-5]\d(?:\.\d+)?))?$")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def _parse_unsigned(body: str, default_unit: str) -> Fraction | None:
         first, second, third = clock.groups()
         if third is None:
             return Fraction(first) * 60 + Fraction(second)
+        if "." in second:
+            return None
         return Fraction(first) * 3600 + Fraction(second) * 60 + Fraction(third)
     total, position, used = Fraction(0), 0, []
     while position < len(body):
@@ -93,7 +96,9 @@ def _parse_unsigned(body: str, default_unit: str) -> Fraction | None:
         if not part or part.end() == position:
             return None
         number, word = part.groups()
-        unit = _UNIT_WORDS.get(word) if word else default_unit
+        # A bare number after a unit counts in the next smaller unit: 1h30 is 1h30m, 1m30 is 1m30s.
+        bare_unit = _SMALLER[used[-1]] if used else default_unit
+        unit = _UNIT_WORDS.get(word) if word else bare_unit
         if unit is None or unit in used:
             return None
         used.append(unit)

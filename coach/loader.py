@@ -140,7 +140,7 @@ class _Loader:
                                 timing=self.timing(fields, timing), line=node.line)
         if "rest" in keys:
             fields = self.source.mapping(node, "a rest step", REST_KEYS)
-            return Rest(length=fields.span("rest"), say=self.checked(fields, "say", fields.text("say")), line=node.line)
+            return Rest(length=fields.span("rest", zero_ok=True), say=self.checked(fields, "say", fields.text("say")), line=node.line)
         raise self.source.error(node, "a step needs 'duration' (a hold), 'breathe' (breathing), "
                                       "'say' (an announcement) or 'rest' (a pause)")
 

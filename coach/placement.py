@@ -10,7 +10,7 @@ never by adding up floats.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable
 
@@ -113,7 +113,7 @@ class _Builder:
         turns = [(number, side) for number in range(1, step.rounds + 1) for side in (step.sides or (None,))]
         for index, (number, side) in enumerate(turns):
             plan = Plan(section.name, step.name, side, number, step.line)
-            if index and step.sides:
+            if index and len(step.sides) > 1:
                 self.sound(self.cursor, "switch", step.sounds.switch, plan)
                 said_end = self.say(self.phrases.switch.replace("{side}", side), "switch", plan, spine=True)
                 start = said_end + samples(step.timing.switch)
@@ -135,32 +135,34 @@ class _Builder:
                 onset = end - count * SAMPLE_RATE
                 fixed.append(onset)
                 self.fixed_speech(onset, self.phrases.countdown[count - 1].capitalize(), "countdown", plan)
+        movable = []  # (due, text, role, line), placed in time order so none jumps another's turn
         if step.timing.halfway and seconds >= HALFWAY_MIN_SECONDS:
-            self.movable_speech(start + (end - start) // 2, self.phrases.halfway, "halfway", plan, fixed, plan.line)
+            movable.append((start + (end - start) // 2, self.phrases.halfway, "halfway", plan.line))
         for cue, offset, text in _cue_times(step.cues, seconds):
             if not 0 <= offset < seconds:
                 self.warn(cue.line, f"cue '{text}' at {format_seconds(offset)} is outside "
                                     f"'{step.name}' ({format_seconds(seconds)}); it is left out")
                 continue
-            self.movable_speech(start + samples(offset), _fill(text, plan.side), "cue", plan, fixed, cue.line)
+            movable.append((start + samples(offset), _fill(text, plan.side), "cue", cue.line))
+        for due, text, role, line in sorted(movable, key=lambda item: item[0]):
+            self.movable_speech(due, text, role, plan, fixed, line)
         self.cursor = max(self.cursor, end)
         self.rest_after_speech()
 
     def breathing(self, step: Breathing, section: Section) -> None:
         breath, plan = step.breath, Plan(section.name, step.name, None, 1, step.line)
         t0 = self.say(step.say, "instruction", plan, spine=True) + samples(step.timing.prepare)
-        period = samples(breath.period)
         cycles = breath.cycles or int(breath.length.at(self.fraction) / breath.period)
         phases = _phases(breath)
         exhale_onsets = []
         for cycle in range(cycles):
             counted = breath.counted is None or cycle < breath.counted
             for role, offset, length in phases:
-                onset = t0 + cycle * period + samples(offset)
+                onset = t0 + samples(cycle * breath.period + offset)  # from k: no drift
                 if role == "exhale":
                     exhale_onsets.append((onset, onset + samples(length)))
                 self.breath_phase(step, role, onset, length, counted, plan)
-        end = t0 + cycles * period
+        end = t0 + samples(cycles * breath.period)
         self.breathing_cues(step, t0, end, exhale_onsets, plan)
         self.sound(end, "end", step.sounds.end, plan)
         self.fixed_speech(end, self.phrases.end, "end", plan)
@@ -194,7 +196,7 @@ class _Builder:
                 reason = f"it would talk over '{clash}'" if clash else "it is longer than the out-breath"
                 self.warn(cue.line, f"cue '{text}' in '{step.name}' is left out: {reason}")
                 continue
-            self.add_speech(phase[0], text, "cue", plan)
+            self.add_speech(phase[0], text, "cue", replace(plan, line=cue.line))
 
     def say(self, text: str, role: str, plan: Plan, spine: bool) -> int:
         """Speak `text` at the cursor (the next free moment); returns where the speech ends."""
@@ -230,7 +232,7 @@ class _Builder:
         if placed is None:
             self.warn(line, f"'{text}' in '{plan.step}' is left out: no room for it before the next fixed cue")
             return
-        self.add_speech(placed, text, role, plan)
+        self.add_speech(placed, text, role, replace(plan, line=line))
 
     def add_speech(self, start: int, text: str, role: str, plan: Plan) -> int:
         end = start + self.speech_length(text)
