@@ -121,23 +121,19 @@ class Fields:
         return value
 
     def integer(self, key: str, default: int, low: int, high: int) -> int:
-        node = self.node.get(key)
-        if node is None:
-            return default
-        value = node.value if isinstance(node, Scalar) else None
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            shown = node.text if isinstance(node, Scalar) else "a list or mapping"
-            raise self.source.error(node, f"'{key}' must be a whole number from {low} to {high}, not '{shown}'")
-        return value
+        return self._number(key, default, low, high, (int,), "a whole number")
 
     def number(self, key: str, default: float, low: float, high: float) -> float:
+        return self._number(key, default, low, high, (int, float), "a number")
+
+    def _number(self, key: str, default, low, high, kinds: tuple[type, ...], kind_name: str):
         node = self.node.get(key)
         if node is None:
             return default
         value = node.value if isinstance(node, Scalar) else None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
             shown = node.text if isinstance(node, Scalar) else "a list or mapping"
-            raise self.source.error(node, f"'{key}' must be a number from {low:g} to {high:g}, not '{shown}'")
+            raise self.source.error(node, f"'{key}' must be {kind_name} from {low:g} to {high:g}, not '{shown}'")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
