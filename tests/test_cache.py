@@ -1,0 +1,32 @@
+"""The clip cache: content-addressed, atomic, and a damaged entry reads as missing."""
+
+import numpy as np
+
+from coach.speech.cache import ClipCache, clip_key
+
+
+def test_round_trip_and_key_depends_on_everything_that_changes_the_sound(tmp_path):
+    cache = ClipCache(tmp_path)
+    key = clip_key("espeak-ng 1.51", 160, 1.0, "Begin.")
+    samples = np.arange(-500, 500, dtype=np.int16)
+    cache.put(key, samples)
+    assert np.array_equal(cache.get(key), samples)
+    variants = {clip_key("espeak-ng 1.52", 160, 1.0, "Begin."), clip_key("espeak-ng 1.51", 150, 1.0, "Begin."),
+                clip_key("espeak-ng 1.51", 160, 0.5, "Begin."), clip_key("espeak-ng 1.51", 160, 1.0, "Begin")}
+    assert key not in variants and len(variants) == 4
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [f"{key}.clip"]
+
+
+def test_damaged_or_missing_entries_read_as_missing(tmp_path):
+    cache = ClipCache(tmp_path)
+    key = clip_key("engine", 160, 1.0, "Halfway.")
+    assert cache.get(key) is None
+    cache.put(key, np.ones(100, dtype=np.int16))
+    path = cache.path(key)
+    data = path.read_bytes()
+    path.write_bytes(data[:-10])  # torn write
+    assert cache.get(key) is None
+    path.write_bytes(data[:-2] + b"\x00\x01")  # flipped bits
+    assert cache.get(key) is None
+    path.write_bytes(b"garbage")
+    assert cache.get(key) is None

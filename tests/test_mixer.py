@@ -1,0 +1,48 @@
+"""The block mixer: every clip lands on its sample, blocks tile the track, sounds duck under speech."""
+
+import numpy as np
+
+from coach.audio.mixer import DUCK_UNDER_SPEECH, mix
+from coach.timeline import Event, Timeline
+
+
+def event(start, length, kind="speech", content="hello"):
+    return Event(start, start + length, kind, "cue", content, None, None, None, None, 1)
+
+
+def timeline(events, duration):
+    return Timeline("t", None, None, "t.yaml", duration, (), tuple(sorted(events, key=lambda e: e.start)), ())
+
+
+def render(events, clips, duration, block=1000, gain=1.0):
+    return np.concatenate(list(mix(timeline(events, duration), clips, gain, block)))
+
+
+def test_blocks_cover_exactly_the_duration_and_clips_land_on_their_sample():
+    clip = np.full(700, 1000, dtype=np.int16)
+    starts = [0, 999, 1000, 2345, 9300]  # on, just before and across block edges, and cut at the end
+    out = render([event(s, 700) for s in starts], {("speech", "hello"): clip}, duration=9500)
+    assert len(out) == 9500
+    expected = np.zeros(9500)
+    for start in starts:
+        expected[start:start + 700] += 1000
+    assert np.array_equal(out, expected[:9500])
+
+
+def test_sound_under_speech_is_ducked_and_sound_alone_is_not():
+    ones = np.full(100, 10000, dtype=np.int16)
+    clips = {("speech", "hello"): ones, ("sound", "chime"): ones}
+    events = [event(0, 100), event(50, 100, "sound", "chime"), event(500, 100, "sound", "chime")]
+    out = render(events, clips, duration=700)
+    assert out[10] == 10000
+    assert out[60] == round(10000 + 10000 * DUCK_UNDER_SPEECH)
+    assert out[550] == 10000
+
+
+def test_gain_scales_everything_and_sums_never_wrap():
+    loud = np.full(10, 30000, dtype=np.int16)
+    clips = {("sound", "a"): loud, ("sound", "b"): loud}
+    out = render([event(0, 10, "sound", "a"), event(0, 10, "sound", "b")], clips, duration=20, gain=0.5)
+    assert out[0] == 30000
+    clipped = render([event(0, 10, "sound", "a"), event(0, 10, "sound", "b")], clips, duration=20)
+    assert clipped[0] == 32767  # saturates instead of wrapping to a negative value
