@@ -146,8 +146,7 @@ class _Builder:
             movable.append((start + samples(offset), _fill(text, plan.side), "cue", cue.line))
         for due, text, role, line in sorted(movable, key=lambda item: item[0]):
             self.movable_speech(due, text, role, plan, fixed, line)
-        self.cursor = max(self.cursor, end)
-        self.rest_after_speech()
+        self.after(end)
 
     def breathing(self, step: Breathing, section: Section) -> None:
         breath, plan = step.breath, Plan(section.name, step.name, None, 1, step.line)
@@ -166,8 +165,7 @@ class _Builder:
         self.breathing_cues(step, t0, end, exhale_onsets, plan)
         self.sound(end, "end", step.sounds.end, plan)
         self.fixed_speech(end, self.phrases.end, "end", plan)
-        self.cursor = max(self.cursor, end)
-        self.rest_after_speech()
+        self.after(end)
 
     def breath_phase(self, step: Breathing, role: str, onset: int, length: Fraction, counted: bool,
                      plan: Plan) -> None:
@@ -208,6 +206,11 @@ class _Builder:
             self.cursor = end
             self.rest_after_speech()
         return end
+
+    def after(self, end: int) -> None:
+        """Move on past a hold or breathing that ends at `end`, with the pause speech gets."""
+        self.cursor = max(self.cursor, end + samples(PAUSE_AFTER_SPEECH))
+        self.rest_after_speech()
 
     def rest_after_speech(self) -> None:
         last_end = self.lane.ends[-1] if self.lane.ends else 0
