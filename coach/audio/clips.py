@@ -27,6 +27,9 @@ LEVELLING_PASSES = 3
 LIMITER_WINDOW_S = 0.005
 LIMITER_MARGIN_DB = 1.0
 """The limiter works on samples; this margin leaves room for inter-sample (true) peaks."""
+PROCESSING = (f"trim {TRIM_BELOW_PEAK_DB} level {SPEECH_LUFS}/{SPEECH_PEAK_DBTP} x{LEVELLING_PASSES} "
+              f"limit {LIMITER_WINDOW_S}/{LIMITER_MARGIN_DB} fade {FADE_OUT_MS} rate {SAMPLE_RATE}")
+"""Part of every cached clip's key: changing how clips are made never reuses old ones."""
 
 
 def prepare_speech(path: Path) -> np.ndarray:

@@ -17,8 +17,6 @@ from pathlib import Path
 import numpy as np
 
 MAGIC = b"COACHCLIP1"
-CLIP_FORMAT = 1
-"""Bump when clip processing (trim, loudness) changes, so old entries are not reused."""
 
 
 def default_dir() -> Path:
@@ -32,7 +30,8 @@ def default_dir() -> Path:
 
 
 def clip_key(identity: str, rate: int, volume: float, text: str) -> str:
-    fields = {"identity": identity, "rate": rate, "volume": volume, "text": text, "format": CLIP_FORMAT}
+    """`identity` names the engine build, voice and clip processing; the rest are the words and settings."""
+    fields = {"identity": identity, "rate": rate, "volume": volume, "text": text, "magic": MAGIC.decode()}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 

@@ -23,6 +23,14 @@ from coach.errors import EnvironmentProblem
 from coach.routine import Voice
 
 ENGINE_NAMES = ("pyttsx3", "espeak-ng")
+AUTO_ORDER = ("espeak-ng", "pyttsx3") if sys.platform.startswith("linux") else ENGINE_NAMES
+"""On Linux pyttsx3 drives the same espeak-ng, but through an asynchronous callback that was
+measured here to return clips that differ by a few samples from call to call and, under
+load, empty or another phrase's audio; espeak-ng itself is deterministic. Elsewhere pyttsx3
+reaches the system voices (NSSpeechSynthesizer, SAPI5), so it comes first."""
+PYTTSX3_ATTEMPTS = 3
+PLAUSIBLE_FRACTION = 0.3
+"""A pyttsx3 clip shorter than this share of the rate estimate is a known driver glitch: retry."""
 INSTALL_ESPEAK = "install espeak-ng (Debian/Ubuntu: apt-get install espeak-ng; macOS: brew install espeak-ng)"
 
 
@@ -46,7 +54,7 @@ def choose(voice: Voice, engine: str | None = None, voice_name: str | None = Non
     """The engine to use: the one asked for (CLI overrides the routine), or the first that works."""
     wanted = engine or voice.engine
     if wanted == "auto":
-        found = next((name for name in ENGINE_NAMES if available(name)), None)
+        found = next((name for name in AUTO_ORDER if available(name)), None)
         if found is None:
             raise EnvironmentProblem("no speech engine found", INSTALL_ESPEAK)
         wanted = found
@@ -115,15 +123,27 @@ class Speaker:
         """Write `text` as speech into an audio file at (or next to) `path`; returns the file."""
         if self.pyttsx3 is None:
             return self._espeak(text, path)
-        self.finished.clear()
-        # The espeak driver prints "Audio saved to ..." on stdout; keep our output clean.
-        with contextlib.redirect_stdout(io.StringIO()):
-            self.pyttsx3.save_to_file(text, str(path))
-            self.pyttsx3.runAndWait()
-        # runAndWait may return before the file is complete; the callback marks the end.
-        if not self.finished.is_set() or not path.exists():
-            raise RuntimeError(f"pyttsx3 did not finish saying '{text}'")
-        return path
+        for _ in range(PYTTSX3_ATTEMPTS):
+            path.unlink(missing_ok=True)
+            self.finished.clear()
+            # The espeak driver prints "Audio saved to ..." on stdout; keep our output clean.
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.pyttsx3.save_to_file(text, str(path))
+                self.pyttsx3.runAndWait()
+            # runAndWait may return before the file is complete; the callback marks the end.
+            if self.finished.is_set() and path.exists() and self._plausible(text, path):
+                return path
+        raise RuntimeError(f"pyttsx3 did not finish saying '{text}'")
+
+    def _plausible(self, text: str, path: Path) -> bool:
+        """Not empty, not silent, and not far shorter than its words take to say."""
+        from pydub import AudioSegment
+
+        from coach.estimate import estimate
+
+        clip = AudioSegment.from_file(str(path))
+        expected = estimate(self.spec.rate)(text)
+        return clip.max > 0 and clip.duration_seconds >= PLAUSIBLE_FRACTION * expected
 
     def _espeak(self, text: str, path: Path) -> Path:
         command = ["espeak-ng", "-s", str(self.spec.rate), "-a", str(round(self.spec.volume * 100)), "-w", str(path)]

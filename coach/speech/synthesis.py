@@ -27,7 +27,9 @@ _speaker = None
 
 def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage = quiet) -> dict[str, np.ndarray]:
     """Samples of every text: from the cache, synthesizing the missing ones first."""
-    identity = spec.identity()
+    from coach.audio.clips import PROCESSING
+
+    identity = f"{spec.identity()} | {PROCESSING}"
     keys = {text: clip_key(identity, spec.rate, spec.volume, text) for text in texts}
     found = {text: cache.get(key) for text, key in keys.items()}
     missing = [text for text, clip in found.items() if clip is None]
@@ -69,7 +71,9 @@ def _make_clip(job) -> str:
     if _speaker is None or _speaker.spec != spec:
         _speaker = Speaker(spec)
     with tempfile.TemporaryDirectory(prefix="coach-") as scratch:
-        raw = _speaker.speak_to_file(text, Path(scratch) / "speech.wav")
-        samples = prepare_speech(raw)
+        try:
+            samples = prepare_speech(_speaker.speak_to_file(text, Path(scratch) / "speech.wav"))
+        except (OSError, RuntimeError, ValueError) as problem:
+            raise RuntimeError(f"{problem} (saying '{text}')") from None
     ClipCache(Path(folder)).put(key, samples)
     return key
