@@ -80,11 +80,15 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
                 genre="Fitness", comment=timeline.description)
     chapters = [ChapterMark(c.title, _ms(c.start), _ms(c.end)) for c in timeline.chapters]
     advance = stage("encode", timeline.duration)
-    # Worst case: a sound at its full peak under speech at its full peak, in phase.
-    worst = 20 * np.log10(10 ** (SPEECH_PEAK_DBTP / 20) + DUCK_UNDER_SPEECH * 10 ** (SOUND_PEAK_DBTP / 20))
-    gain = track_gain(timeline, clips, worst)
-    blocks = (block.tobytes() for block in mix(timeline, clips, gain))
-    encode_mp3(blocks, output, rate=SAMPLE_RATE, tags=tags, chapters=chapters, bitrate_kbps=bitrate_kbps,
+
+    def blocks():
+        # Runs once ffmpeg has started, so its start-up overlaps this work.
+        # Worst case: a sound at its full peak under speech at its full peak, in phase.
+        worst = 20 * np.log10(10 ** (SPEECH_PEAK_DBTP / 20) + DUCK_UNDER_SPEECH * 10 ** (SOUND_PEAK_DBTP / 20))
+        for block in mix(timeline, clips, track_gain(timeline, clips, worst)):
+            yield block.tobytes()
+
+    encode_mp3(blocks(), output, rate=SAMPLE_RATE, tags=tags, chapters=chapters, bitrate_kbps=bitrate_kbps,
                on_block=lambda nbytes: advance(nbytes // 2))
 
 
