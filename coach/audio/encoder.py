@@ -2,7 +2,7 @@
 
 ffmpeg (libmp3lame) records the encoder delay and padding in its LAME/Info header, so decoders trim them
 and cues land on the plan uncompensated. We build the ID3v2.3 tag ourselves and prepend it: ffmpeg 5.1
-writes CTOC/CHAP well but the comment only as TXXX (no COMM), and mutagen's save() sorts CHAP frames by size.
+writes CTOC/CHAP well but the comment only as a user-defined text frame (no COMM), and mutagen's save() sorts CHAP frames by size.
 """
 
 from __future__ import annotations
