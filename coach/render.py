@@ -7,6 +7,7 @@ renders, so the plan shown is the track heard.
 from __future__ import annotations
 
 import functools
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
@@ -99,9 +100,8 @@ def _ms(samples: int) -> int:
 def _check_writable(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        with tempfile.TemporaryFile(dir=folder):  # a unique name: other renders may probe at once
+            pass
     except OSError as problem:
         raise EnvironmentProblem(f"cannot write the clip cache in {folder} ({problem.strerror})",
                                  "set COACH_CACHE_DIR to a writable folder") from None

@@ -23,7 +23,7 @@ SOUND_PEAK_DBTP = -10.0
 TRIM_BELOW_PEAK_DB = 40
 """Leading and trailing samples quieter than this (relative to the clip's peak) are silence."""
 FADE_OUT_MS = 8
-LEVELLING_PASSES = 3
+LEVELLING_PASSES = 2
 LIMITER_WINDOW_S = 0.005
 LIMITER_MARGIN_DB = 1.0
 """The limiter works on samples; this margin leaves room for inter-sample (true) peaks."""

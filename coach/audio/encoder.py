@@ -19,6 +19,8 @@ from pathlib import Path
 
 from coach.errors import EnvironmentProblem, UsageError
 
+LAME_TAG_CRC_SPAN = 190
+"""The LAME tag's CRC covers the first 190 bytes of the Info frame."""
 INSTALL_FFMPEG = "install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg)"
 OTHER_FOLDER = "choose another folder with -o"
 
@@ -70,7 +72,8 @@ def encode_mp3(blocks: Iterable[bytes], path: Path, *, rate: int, tags: Tags, ch
     # Unique because `audio` is; made by open(), so it gets the umask's mode, not mkstemp's private 0600.
     tagged = audio.with_name(audio.name + ".tagged")
     try:
-        _encode(ffmpeg, blocks, audio, rate, bitrate_kbps, on_block)
+        samples = _encode(ffmpeg, blocks, audio, rate, bitrate_kbps, on_block)
+        _set_end_padding(audio, samples, rate)
         _prepend(tag, audio, tagged)
         os.replace(tagged, path)
     finally:
@@ -89,8 +92,11 @@ def _reserve_beside(path: Path) -> Path:
 
 
 def _encode(ffmpeg: str, blocks: Iterable[bytes], out: Path, rate: int, bitrate_kbps: int,
-            on_block: Callable[[int], None] | None) -> None:
-    """Run ffmpeg on the blocks; its stderr goes to a file, so a chatty failure can never block the pipe."""
+            on_block: Callable[[int], None] | None) -> int:
+    """Run ffmpeg on the blocks and return how many samples it got.
+
+    Its stderr goes to a file, so a chatty failure can never block the pipe.
+    """
     command = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
                "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
                # LAME's -q 7 ("fast, ok quality") encodes speech ~30% faster than the default;
@@ -107,7 +113,7 @@ def _encode(ffmpeg: str, blocks: Iterable[bytes], out: Path, rate: int, bitrate_
             raise EnvironmentProblem(f"no MP3 encoder: cannot run {ffmpeg} ({problem.strerror})",
                                      INSTALL_FFMPEG) from None
         try:
-            _feed(process.stdin, blocks, on_block)
+            samples = _feed(process.stdin, blocks, on_block) // 2
             status = process.wait()
         finally:
             if process.returncode is None:  # interrupted: stop it writing a file we are about to delete
@@ -120,18 +126,58 @@ def _encode(ffmpeg: str, blocks: Iterable[bytes], out: Path, rate: int, bitrate_
             lines = log.read().decode(errors="replace").strip().splitlines() or [f"exit status {status}"]
             raise EnvironmentProblem(f"ffmpeg could not encode the MP3: {lines[-1]}",
                                      "check that ffmpeg has libmp3lame and the output folder has free space")
+    return samples
 
 
-def _feed(stdin, blocks: Iterable[bytes], on_block: Callable[[int], None] | None) -> None:
-    """Stream the blocks into ffmpeg; a broken pipe means it died, and its exit status says why."""
+def _feed(stdin, blocks: Iterable[bytes], on_block: Callable[[int], None] | None) -> int:
+    """Stream the blocks into ffmpeg, returning the bytes written; a broken pipe means it died,
+    and its exit status says why."""
+    written = 0
     try:
         for block in blocks:
             stdin.write(block)
+            written += len(block)
             if on_block is not None:
                 on_block(len(block))
         stdin.close()
     except BrokenPipeError:
         pass
+    return written
+
+
+def _set_end_padding(audio: Path, samples: int, rate: int) -> None:
+    """Write the true end padding into the LAME tag, and its CRC.
+
+    ffmpeg 5.1 records a fixed padding there, so decoders kept up to 46 samples
+    of silence past the plan's end. Decoders trim `delay` samples at the start
+    and `padding` at the end of `frames` whole frames.
+    """
+    with open(audio, "r+b") as mp3:
+        frame = bytearray(mp3.read(LAME_TAG_CRC_SPAN))
+        info = max(frame.find(b"Info"), frame.find(b"Xing"))
+        if info < 0:
+            raise EnvironmentProblem("ffmpeg wrote no Info header", "install an ffmpeg built with libmp3lame")
+        flags = int.from_bytes(frame[info + 4:info + 8], "big")
+        frames = int.from_bytes(frame[info + 8:info + 12], "big")
+        lame = info + 8 + 4 * bool(flags & 1) + 4 * bool(flags & 2) + 100 * bool(flags & 4) + 4 * bool(flags & 8)
+        delay = frame[lame + 21] << 4 | frame[lame + 22] >> 4
+        padding = frames * (1152 if rate >= 32000 else 576) - delay - samples
+        frame[lame + 22] = (frame[lame + 22] & 0xF0) | padding >> 8
+        frame[lame + 23] = padding & 0xFF
+        frame[lame + 34:lame + 36] = b"\0\0"
+        frame[lame + 34:lame + 36] = _crc16(frame[:LAME_TAG_CRC_SPAN]).to_bytes(2, "big")
+        mp3.seek(0)
+        mp3.write(frame)
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16 (reflected polynomial 0xA001, start 0), as the LAME tag's own checksum."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
 
 
 def _prepend(tag: bytes, audio: Path, out: Path) -> None:
