@@ -16,6 +16,8 @@ MAX_EVENTS = 10_000
 MAX_PHRASE_CHARS = 600
 MAX_ROUNDS = 100
 MAX_COUNTDOWN = 10
+MAX_SECTIONS = 255
+"""Each section is an MP3 chapter, and an ID3 table of contents counts its chapters in one byte."""
 
 TRACK_TAIL_SECONDS = 1.5
 """The track ends this long after the last event ends."""

@@ -15,7 +15,7 @@ from coach import cuesounds
 from coach.durations import Span
 from coach.errors import RoutineError
 from coach.fields import Fields, Source, did_you_mean
-from coach.limits import MAX_COUNTDOWN, MAX_ROUNDS, MAX_TRACK_SECONDS, RATE_RANGE
+from coach.limits import MAX_COUNTDOWN, MAX_ROUNDS, MAX_SECTIONS, MAX_TRACK_SECONDS, RATE_RANGE
 from coach.routine import (ENGINES, SOUND_ROLES, Announcement, Breath, Breathing, Cue, Hold,
                            Phrases, Rest, Routine, Section, Sounds, Timing, Voice)
 from coach.yamlsource import Map, Scalar, Seq, load_source
@@ -86,6 +86,8 @@ class _Loader:
             raise self.source.error(top.node, "the routine needs 'sections' (a list of sections)")
         if not isinstance(node, Seq) or not node.items:
             raise self.source.error(node, "'sections' must be a non-empty list of sections")
+        if len(node.items) > MAX_SECTIONS:
+            raise self.source.error(node.items[MAX_SECTIONS], f"more than {MAX_SECTIONS} sections")
         sections, seen = [], {}
         for number, item in enumerate(node.items, 1):
             section = self.section(item, number, timing, sounds)

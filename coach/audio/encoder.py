@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach.errors import EnvironmentProblem, UsageError
+from coach.limits import MAX_SECTIONS
 
 LAME_TAG_CRC_SPAN = 190
 """The LAME tag's CRC covers the first 190 bytes of the Info frame."""
@@ -30,8 +31,6 @@ _MPEG1_KBPS = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 BITRATES_KBPS = {16000: _MPEG2_KBPS, 22050: _MPEG2_KBPS, 24000: _MPEG2_KBPS,
                  32000: _MPEG1_KBPS, 44100: _MPEG1_KBPS, 48000: _MPEG1_KBPS}
 
-MAX_CHAPTERS = 255
-"""A CTOC frame counts its children in one byte."""
 
 
 @dataclass(frozen=True)
@@ -194,8 +193,8 @@ def _prepend(tag: bytes, audio: Path, out: Path) -> None:
 
 def id3_tag(tags: Tags, chapters: Sequence[ChapterMark]) -> bytes:
     """The whole ID3v2.3 tag: text frames, COMM, then one CTOC and the CHAP frames in chapter order."""
-    if len(chapters) > MAX_CHAPTERS:
-        raise ValueError(f"{len(chapters)} chapters; ID3 allows at most {MAX_CHAPTERS}")
+    if len(chapters) > MAX_SECTIONS:
+        raise ValueError(f"{len(chapters)} chapters; ID3 allows at most {MAX_SECTIONS}")
     frames = [_text_frame("TIT2", tags.title)]
     frames += [_text_frame(frame_id, value) for frame_id, value in
                (("TPE1", tags.artist), ("TALB", tags.album), ("TCON", tags.genre)) if value]
