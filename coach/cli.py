@@ -9,15 +9,18 @@ import sys
 
 import click
 
-from coach.errors import EXIT_USAGE, CoachError, UsageError
+from coach.audio.encoder import BITRATES_KBPS
+from coach.errors import EXIT_ROUTINE, EXIT_USAGE, CoachError, UsageError
+from coach.limits import RATE_RANGE, SAMPLE_RATE
+from coach.speech.engines import ENGINE_NAMES
 
 ROUTINE = click.argument("routine", required=False)
 LENGTH = click.option("--length", "length", metavar="T", help="Target length (e.g. 22m); ranges are fitted to it.")
 WITH = click.option("--with", "include", multiple=True, metavar="SECTION", help="Include an optional section.")
-ENGINE = click.option("--engine", metavar="E", help="Speech engine: auto, pyttsx3 or espeak-ng.")
+# A free name, not a choice: an engine this machine lacks is an environment problem (exit 3, with the fix).
+ENGINE = click.option("--engine", metavar="E", help=f"Speech engine: auto, {', '.join(ENGINE_NAMES)}.")
 VOICE = click.option("--voice", metavar="V", help="Voice id, or part of its name (see `coach voices`).")
-RATE = click.option("--rate", type=click.IntRange(60, 400), metavar="WPM", help="Speaking rate in words per minute.")
-MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+RATE = click.option("--rate", type=click.IntRange(*RATE_RANGE), metavar="WPM", help="Speaking rate in words per minute.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,7 +65,8 @@ def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, in
 @ENGINE
 @VOICE
 @RATE
-@click.option("--bitrate", type=click.Choice([str(k) for k in MP3_BITRATES]), default="64", show_default=True,
+@click.option("--bitrate", type=click.Choice([str(k) for k in BITRATES_KBPS[SAMPLE_RATE]]), default="64",
+              show_default=True,
               help="MP3 bitrate in kbps (constant bitrate, mono).")
 def render(routine: str | None, output: str | None, length: str | None, include: tuple[str, ...],
            engine: str | None, voice: str | None, rate: int | None, bitrate: str) -> None:
@@ -70,7 +74,6 @@ def render(routine: str | None, output: str | None, length: str | None, include:
     from pathlib import Path
 
     from coach.durations import format_seconds
-    from coach.limits import SAMPLE_RATE
     from coach.render import render_mp3
 
     exact = _exact(routine, length, include, engine, voice, rate)
@@ -104,9 +107,8 @@ def check(routines: tuple[str, ...], strict: bool) -> None:
     """Validate routines (all sections, optional ones too) and print their warnings."""
     from coach.durations import format_seconds
     from coach.library import load_routine
-    from coach.limits import SAMPLE_RATE
 
-    failed = False
+    exit_code = 0
     for name in routines:
         try:
             routine = load_routine(name)
@@ -117,18 +119,19 @@ def check(routines: tuple[str, ...], strict: bool) -> None:
             extra = _compile_loaded(routine, None, optional, fit=False).warnings if optional else ()
         except CoachError as error:
             click.echo(error.line(), err=True)
-            failed = True
+            exit_code = max(exit_code, error.exit_code)
             continue
         warnings = dict.fromkeys(timeline.warnings + extra)
         kind = "error" if strict else "warning"
         for warning in warnings:
             click.echo(f"{routine.path}:{warning.line or 1}:1: {kind}: {warning.message}", err=True)
-        failed = failed or (strict and bool(warnings))
+        if strict and warnings:
+            exit_code = max(exit_code, EXIT_ROUTINE)
+            continue
         length = format_seconds(timeline.duration / SAMPLE_RATE)
         more = f" (+{len(optional)} optional)" if optional else ""
         click.echo(f"{routine.path}: ok, {length} in {len(timeline.chapters)} sections{more}")
-    if failed:
-        sys.exit(1)
+    sys.exit(exit_code)
 
 
 @cli.command(name="list")
@@ -136,7 +139,6 @@ def list_routines() -> None:
     """List the built-in routines."""
     from coach.durations import format_seconds
     from coach.library import builtin_names, load_routine
-    from coach.limits import SAMPLE_RATE
 
     for name in builtin_names():
         routine = load_routine(name)
@@ -186,6 +188,8 @@ def _options(length: str | None, include: tuple[str, ...], fit: bool = True):
             target = parse_duration(length)
         except ValueError as problem:
             raise UsageError(f"--length: {problem}") from None
+        if target <= 0:
+            raise UsageError("--length must be longer than zero")
     return Options(length=target, include=include, fit=fit)
 
 
@@ -207,3 +211,8 @@ def main() -> None:
             raise
         click.echo(error.line(), err=True)
         sys.exit(error.exit_code)
+    except Exception as error:  # a bug of ours: still one line, and how to see more
+        if debug:
+            raise
+        click.echo(f"error: internal error: {type(error).__name__}: {error} (rerun with --debug for details)", err=True)
+        sys.exit(EXIT_ROUTINE)

@@ -46,7 +46,7 @@ def compile_routine(routine: Routine, options: Options, measure: Measure, sound_
     fraction = _fit(spans, timeline_at, target)
     timeline = timeline_at(fraction)
     shortest, longest = timeline_at(Fraction(0)).duration, _duration_or_none(timeline_at, Fraction(1))
-    if not shortest <= target * SAMPLE_RATE <= (longest or 0):
+    if target * SAMPLE_RATE < shortest or longest is not None and target * SAMPLE_RATE > longest:
         reach = format_seconds(Fraction(shortest, SAMPLE_RATE))
         if longest != shortest:
             reach += f" to {format_seconds(Fraction(longest, SAMPLE_RATE))}" if longest else " and more"

@@ -70,6 +70,8 @@ def parse_span(text: str) -> Span:
 
 def format_seconds(seconds: float | Fraction) -> str:
     """Short human form for messages and tables: `45s`, `1m30s`, `1h02m`."""
+    if seconds < 0:
+        return "-" + format_seconds(-seconds)
     total = round(float(seconds), 1)
     minutes, secs = divmod(total, 60)
     hours, minutes = divmod(int(minutes), 60)

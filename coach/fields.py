@@ -54,9 +54,6 @@ class Fields:
     def raw(self, key: str) -> Node | None:
         return self.node.get(key)
 
-    def key(self, key: str) -> Scalar:
-        return self.node.key_node(key)
-
     def error(self, key: str, message: str) -> RoutineError:
         node = self.node.get(key)
         return self.source.error(node if node is not None else self.node, message)

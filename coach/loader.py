@@ -25,7 +25,7 @@ TOP_KEYS = ("title", "description", "author", "length", "voice", "defaults", "ph
 SECTION_KEYS = ("name", "say", "optional", "rounds", "steps", "sound") + TIMING_KEYS
 HOLD_KEYS = ("name", "say", "duration", "sides", "rounds", "cues", "sound") + TIMING_KEYS
 BREATHING_KEYS = ("name", "say", "breathe", "cues", "prepare", "rest", "sound")
-ANNOUNCEMENT_KEYS = ("say", "pause", "rest")
+ANNOUNCEMENT_KEYS = ("say", "pause")
 REST_KEYS = ("rest", "say")
 STEP_KEYS = tuple(dict.fromkeys(HOLD_KEYS + BREATHING_KEYS + ANNOUNCEMENT_KEYS + REST_KEYS))
 BREATHE_KEYS = ("pattern", "inhale", "hold", "exhale", "hold_after", "duration", "cycles", "count")
@@ -135,7 +135,7 @@ class _Loader:
         if "name" in keys:
             raise self.source.error(node.key_node("name"),
                                     "this step has a 'name' but no 'duration' (a hold) or 'breathe' (breathing)")
-        if "say" in keys:
+        if "say" in keys and "rest" not in keys:
             fields = self.source.mapping(node, "an announcement", ANNOUNCEMENT_KEYS)
             return Announcement(lines=tuple(self.checked(fields, "say", line) for line in fields.lines("say")),
                                 pause=fields.span("pause", Span(0, 0), zero_ok=True),
@@ -201,13 +201,13 @@ class _Loader:
         parts = text.split("-")
         names = {2: ("inhale", "exhale"), 3: ("inhale", "hold", "exhale"), 4: PHASES}.get(len(parts))
         try:
-            values = [float(part) for part in parts]
-        except ValueError:
+            values = [Fraction(part.strip()) for part in parts]
+        except (ValueError, ZeroDivisionError):
             values = []
         if names is None or len(values) != len(parts) or any(v < 0 for v in values) \
                 or values[0] == 0 or values[names.index("exhale")] == 0:
             raise fields.error("pattern", f"'pattern' must be like 4-6, 4-7-8 or 4-4-4-4 (seconds), not '{text}'")
-        return {name: Fraction(part) for name, part in zip(names, parts)}
+        return dict(zip(names, values))
 
     def counted(self, fields: Fields) -> int | None:
         node = fields.raw("count")
@@ -262,7 +262,10 @@ class _Loader:
         chosen = {}
         for role in SOUND_ROLES:
             if fields.has(role):
-                chosen[role] = cuesounds.resolve(fields.text(role), self.base_dir,
+                name = fields.text(role)
+                if name is None:
+                    raise fields.error(role, f"'{role}' needs a sound name or file")
+                chosen[role] = cuesounds.resolve(name, self.base_dir,
                                                  lambda message, r=role: fields.error(r, message))
         return replace(inherited, **chosen)
 
@@ -294,7 +297,7 @@ class _Loader:
         node = fields.raw("countdown")
         if isinstance(node, Seq):
             return tuple(fields.text_of(item, "countdown") for item in node.items)
-        return tuple(word.strip() for word in fields.text("countdown").split(",") if word.strip())
+        return tuple(word.strip() for word in (fields.text("countdown", empty_ok=True) or "").split(",") if word.strip())
 
     def checked(self, fields: Fields, key: str, text: str | None, placeholders: tuple[str, ...] = ()) -> str | None:
         """`text` after checking its `{placeholders}` are ones that can be filled in here."""

@@ -36,7 +36,7 @@ class Plan:
     step: str | None = None
     side: str | None = None
     round: int | None = None
-    line: int = 0
+    line: int | None = 0
 
 
 def samples(seconds: Fraction | float) -> int:
@@ -68,7 +68,7 @@ class _Builder:
                 self.section_start(section)
             upcoming = sequence[index + 1][1] if index + 1 < len(sequence) else None
             self.step(step, section, upcoming)
-        self.say(self.phrases.done, "done", Plan(None), spine=True)
+        self.say(self.phrases.done, "done", Plan(None, line=None))
         duration = max(event.end for event in self.events) + samples(Fraction(TRACK_TAIL_SECONDS))
         self.check_length(duration, sections[-1].line)
         bounds = [start for _, start in chapters[1:]] + [duration]
@@ -83,7 +83,7 @@ class _Builder:
     def section_start(self, section: Section) -> None:
         plan = Plan(section.name, line=section.line)
         self.sound(self.cursor, "section", section.sounds.section, plan)
-        self.say(section.say, "section", plan, spine=True)
+        self.say(section.say, "section", plan)
 
     def step(self, step: Step, section: Section, upcoming: Step | None) -> None:
         if isinstance(step, Hold):
@@ -92,7 +92,7 @@ class _Builder:
             self.breathing(step, section)
         elif isinstance(step, Announcement):
             for line in step.lines:
-                self.say(line, "announcement", Plan(section.name, line=step.line), spine=True)
+                self.say(line, "announcement", Plan(section.name, line=step.line))
             self.cursor += samples(step.pause.at(self.fraction))
         if isinstance(step, Rest):
             self.rest(step.length.at(self.fraction), step.say, section, step.line, upcoming)
@@ -103,9 +103,9 @@ class _Builder:
         start = self.cursor
         plan = Plan(section.name, line=line)
         if say:
-            self.say(say, "preview", plan, spine=True)
+            self.say(say, "announcement", plan)
         elif length >= PREVIEW_MIN_REST_SECONDS and isinstance(upcoming, (Hold, Breathing)):
-            self.say(self.phrases.next.replace("{name}", upcoming.name), "preview", plan, spine=True)
+            self.say(self.phrases.next.replace("{name}", upcoming.name), "preview", plan)
         self.cursor = max(self.cursor, start + samples(length))
 
     def hold(self, step: Hold, section: Section) -> None:
@@ -115,10 +115,10 @@ class _Builder:
             plan = Plan(section.name, step.name, side, number, step.line)
             if index and len(step.sides) > 1:
                 self.sound(self.cursor, "switch", step.sounds.switch, plan)
-                said_end = self.say(self.phrases.switch.replace("{side}", side), "switch", plan, spine=True)
+                said_end = self.say(self.phrases.switch.replace("{side}", side), "switch", plan)
                 start = said_end + samples(step.timing.switch)
             else:
-                said_end = self.say(_fill(step.say, side), "instruction", plan, spine=True)
+                said_end = self.say(_fill(step.say, side), "instruction", plan)
                 start = said_end + samples(step.timing.prepare)
             self.hold_turn(step, start, start + duration, plan)
 
@@ -126,6 +126,8 @@ class _Builder:
         """One hold: start and end cues exactly `duration` apart, then what is said inside."""
         self.sound(start, "start", step.sounds.start, plan)
         self.sound(end, "end", step.sounds.end, plan)
+        # The end phrase first: on a hold too short for both, the user must hear when to stop
+        # (the start is still marked by its sound).
         self.fixed_speech(end, self.phrases.end, "end", plan)
         self.fixed_speech(start, self.phrases.begin, "start", plan)
         seconds = Fraction(end - start, SAMPLE_RATE)
@@ -150,7 +152,7 @@ class _Builder:
 
     def breathing(self, step: Breathing, section: Section) -> None:
         breath, plan = step.breath, Plan(section.name, step.name, None, 1, step.line)
-        t0 = self.say(step.say, "instruction", plan, spine=True) + samples(step.timing.prepare)
+        t0 = self.say(step.say, "instruction", plan) + samples(step.timing.prepare)
         cycles = breath.cycles or int(breath.length.at(self.fraction) / breath.period)
         phases = _phases(breath)
         exhale_onsets = []
@@ -196,15 +198,17 @@ class _Builder:
                 continue
             self.add_speech(phase[0], text, "cue", replace(plan, line=cue.line))
 
-    def say(self, text: str, role: str, plan: Plan, spine: bool) -> int:
-        """Speak `text` at the cursor (the next free moment); returns where the speech ends."""
-        start = self.lane.first_free(self.cursor, self.speech_length(text or " "), 2 ** 62)
+    def say(self, text: str, role: str, plan: Plan) -> int:
+        """Speak `text` at the cursor (the next free moment) and move on; returns where it ends.
+
+        An empty text (a phrase switched off) says nothing and ends where it would start.
+        """
         if not text:
-            return start
+            return self.cursor
+        start = self.lane.first_free(self.cursor, self.speech_length(text), 2 ** 62)
         end = self.add_speech(start, text, role, plan)
-        if spine:
-            self.cursor = end
-            self.rest_after_speech()
+        self.cursor = end
+        self.rest_after_speech()
         return end
 
     def after(self, end: int) -> None:

@@ -27,6 +27,8 @@ class Phrases:
     end: str = "And release."
     next: str = "Next: {name}."
     countdown: tuple[str, ...] = NUMBER_WORDS
+    """Number words from one upwards ("one, two, three"): a countdown speaks them from N down to
+    one, and counted breaths count up with them. Empty: no countdown and no counting."""
     inhale: str = "In"
     exhale: str = "Out"
     hold: str = "Hold"

@@ -26,7 +26,7 @@ class Event:
     step: str | None
     side: str | None
     round: int | None
-    line: int
+    line: int | None
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,6 @@ class Timeline:
     chapters: tuple[Chapter, ...]
     events: tuple[Event, ...]
     warnings: tuple[Warning, ...]
-
-    def speech_texts(self) -> list[str]:
-        """Distinct utterances in order of first use (what a speech engine must synthesize)."""
-        return list(dict.fromkeys(event.content for event in self.events if event.kind == "speech"))
 
 
 def seconds(samples: int) -> float:

@@ -11,7 +11,7 @@ import numpy as np
 ROUTINE = """\
 title: Own sounds
 sounds: {start: beep.wav, end: boop.mp3}
-phrases: {begin: "", end: ""}
+phrases: {begin: "", end: "", done: ""}
 sections:
   - name: Only
     steps:

@@ -40,7 +40,9 @@ def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage
 
 
 def _synthesize(texts, keys, spec, folder: Path, advance) -> None:
-    jobs = [(text, keys[text], spec, str(folder)) for text in texts]
+    # The parent owns the scratch folder: workers killed mid-clip cannot leave files behind.
+    scratch = tempfile.TemporaryDirectory(prefix="coach-")
+    jobs = [(text, keys[text], spec, str(folder), scratch.name) for text in texts]
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     pool = multiprocessing.Pool(processes=workers)
     try:
@@ -59,6 +61,7 @@ def _synthesize(texts, keys, spec, folder: Path, advance) -> None:
     finally:
         pool.terminate()
         pool.join()
+        scratch.cleanup()
 
 
 def _make_clip(job) -> str:
@@ -67,13 +70,15 @@ def _make_clip(job) -> str:
     from coach.speech.engines import Speaker
 
     global _speaker
-    text, key, spec, folder = job
+    text, key, spec, folder, scratch = job
     if _speaker is None or _speaker.spec != spec:
         _speaker = Speaker(spec)
-    with tempfile.TemporaryDirectory(prefix="coach-") as scratch:
-        try:
-            samples = prepare_speech(_speaker.speak_to_file(text, Path(scratch) / "speech.wav"))
-        except (OSError, RuntimeError, ValueError) as problem:
-            raise RuntimeError(f"{problem} (saying '{text}')") from None
+    raw = Path(scratch) / f"{key}.wav"
+    try:
+        samples = prepare_speech(_speaker.speak_to_file(text, raw))
+    except (OSError, RuntimeError, ValueError) as problem:
+        raise RuntimeError(f"{problem} (saying '{text}')") from None
+    finally:
+        raw.unlink(missing_ok=True)
     ClipCache(Path(folder)).put(key, samples)
     return key

@@ -1,0 +1,42 @@
+"""Focused cases of placement the properties do not single out: rests that speak, phrases
+switched off, targets beyond a limit."""
+
+from fractions import Fraction
+
+from coach import cuesounds
+from coach.compiler import Options, compile_routine
+from coach.loader import load_text
+
+
+def measure(text):
+    return 0.05 * len(text) + 0.1
+
+
+def plan(text, **options):
+    return compile_routine(load_text(text, "r.yaml"), Options(**options), measure, cuesounds.length_seconds)
+
+
+def test_a_rest_that_speaks_is_a_rest_of_its_own_length():
+    timeline = plan("title: T\nsections:\n  - name: S\n    steps:\n      - {say: Fetch your roller., rest: 10s}\n"
+                    "      - {name: Roll, duration: 30s}\n")
+    said = next(e for e in timeline.events if e.content == "Fetch your roller.")
+    instruction = next(e for e in timeline.events if e.role == "instruction")
+    assert said.role == "announcement"
+    assert instruction.start == said.start + 10 * 22050  # the rest counts from where it starts
+
+
+def test_phrases_switched_off_are_never_said():
+    timeline = plan("title: T\nphrases: {begin: '', end: '', done: '', switch: '', next: '', countdown: ''}\n"
+                    "sections:\n  - name: S\n    steps:\n      - {name: Lunge, duration: 20s, sides: both, rest: 6s}\n"
+                    "      - {name: Plank, duration: 20s}\n")
+    roles = {event.role for event in timeline.events if event.kind == "speech"}
+    assert roles == {"section", "instruction", "halfway"}
+    assert all(event.content for event in timeline.events)
+
+
+def test_a_target_past_the_six_hour_limit_at_full_range_still_fits_without_a_warning():
+    text = ("title: T\nsections:\n  - name: S\n    steps:\n      - {name: Long, duration: 1m-2h, rounds: 4,"
+            " countdown: 0, halfway: false}\n")
+    timeline = plan(text, length=Fraction(3600))
+    assert timeline.duration <= 3600 * 22050 and timeline.duration > 3500 * 22050
+    assert timeline.warnings == ()
