@@ -75,6 +75,7 @@ def render(routine: str | None, output: str | None, length: str | None, include:
 
     from coach.durations import format_seconds
     from coach.render import render_mp3
+    from coach.timeline import warning_text
 
     exact = _exact(routine, length, include, engine, voice, rate)
     target = Path(output or f"{Path(exact.timeline.path).stem}.mp3")
@@ -82,7 +83,7 @@ def render(routine: str | None, output: str | None, length: str | None, include:
     timeline = exact.timeline
     click.echo(f"{target}: {format_seconds(timeline.duration / SAMPLE_RATE)}, {len(timeline.chapters)} chapters")
     for warning in timeline.warnings:
-        click.echo(f"warning: {warning.message}" + (f" (line {warning.line})" if warning.line else ""), err=True)
+        click.echo(warning_text(warning), err=True)
 
 
 @cli.command()

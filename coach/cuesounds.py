@@ -23,9 +23,11 @@ def bundled_names() -> list[str]:
                   if item.name.endswith(".wav"))
 
 
-def bundled_path(name: str) -> Path:
-    with resources.as_file(resources.files("coach.audio_cues") / f"{name}.wav") as path:
-        return path
+def sound_path(sound: str) -> Path:
+    """The file of a sound as the routine holds it: an absolute user path, or a bundled name."""
+    if Path(sound).is_absolute():
+        return Path(sound)
+    return Path(str(resources.files("coach.audio_cues") / f"{sound}.wav"))
 
 
 def resolve(text: str, base_dir: Path, error: Callable[[str], RoutineError]) -> str:
@@ -52,7 +54,7 @@ def resolve(text: str, base_dir: Path, error: Callable[[str], RoutineError]) -> 
 @functools.lru_cache(maxsize=None)
 def length_seconds(sound: str) -> float:
     """Length of a bundled sound (by name) or user file (by absolute path)."""
-    path = Path(sound) if Path(sound).is_absolute() else bundled_path(sound)
+    path = sound_path(sound)
     if path.suffix.lower() == ".wav":
         with wave.open(str(path), "rb") as reader:
             return reader.getnframes() / reader.getframerate()

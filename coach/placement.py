@@ -18,7 +18,7 @@ from coach.durations import format_seconds
 from coach.errors import RoutineError
 from coach.limits import (COUNTDOWN_MIN_SECONDS, HALFWAY_MIN_SECONDS, MAX_EVENTS, MAX_TRACK_SECONDS,
                           PREVIEW_MIN_REST_SECONDS, SAMPLE_RATE, TRACK_TAIL_SECONDS)
-from coach.routine import Announcement, Breathing, Hold, Rest, Routine, Section, Step
+from coach.routine import Announcement, Breathing, Hold, Rest, Routine, Section, Step, TimedStep
 from coach.speechlane import SpeechLane
 from coach.timeline import Chapter, Event, Timeline, Warning
 
@@ -104,7 +104,7 @@ class _Builder:
         plan = Plan(section.name, line=line)
         if say:
             self.say(say, "announcement", plan)
-        elif length >= PREVIEW_MIN_REST_SECONDS and isinstance(upcoming, (Hold, Breathing)):
+        elif length >= PREVIEW_MIN_REST_SECONDS and isinstance(upcoming, TimedStep):
             self.say(self.phrases.next.replace("{name}", upcoming.name), "preview", plan)
         self.cursor = max(self.cursor, start + samples(length))
 

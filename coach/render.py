@@ -59,8 +59,7 @@ def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: 
 def prepared_sound(sound: str) -> np.ndarray:
     from coach.audio.clips import prepare_sound
 
-    path = Path(sound) if Path(sound).is_absolute() else cuesounds.bundled_path(sound)
-    return prepare_sound(path)
+    return prepare_sound(cuesounds.sound_path(sound))
 
 
 def sound_length(sound: str) -> float:

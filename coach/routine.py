@@ -95,12 +95,11 @@ class Breath:
 
 
 @dataclass(frozen=True)
-class Hold:
+class TimedStep:
+    """What holds and breathing share: a name to preview, an instruction, cues inside."""
+
     name: str
     say: str
-    duration: Span
-    sides: tuple[str, ...]
-    rounds: int
     cues: tuple[Cue, ...]
     timing: Timing
     sounds: Sounds
@@ -108,14 +107,15 @@ class Hold:
 
 
 @dataclass(frozen=True)
-class Breathing:
-    name: str
-    say: str
+class Hold(TimedStep):
+    duration: Span
+    sides: tuple[str, ...]
+    rounds: int
+
+
+@dataclass(frozen=True)
+class Breathing(TimedStep):
     breath: Breath
-    cues: tuple[Cue, ...]
-    timing: Timing
-    sounds: Sounds
-    line: int
 
 
 @dataclass(frozen=True)

@@ -109,8 +109,12 @@ def to_table(timeline: Timeline) -> str:
     lines.append("")
     lines.append(f"{timeline.title}: {clock(timeline.duration)} in {len(timeline.chapters)} chapters, "
                  f"{len(timeline.events)} events")
-    lines.extend(f"warning: {w.message}" + (f" (line {w.line})" if w.line else "") for w in timeline.warnings)
+    lines.extend(warning_text(warning) for warning in timeline.warnings)
     return "\n".join(lines) + "\n"
+
+
+def warning_text(warning: Warning) -> str:
+    return f"warning: {warning.message}" + (f" (line {warning.line})" if warning.line else "")
 
 
 def _sound_label(sound: str) -> str:

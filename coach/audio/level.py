@@ -13,7 +13,7 @@ from typing import Mapping
 
 import numpy as np
 
-from coach.audio.loudness import BLOCK_SECONDS, HOPS_PER_BLOCK, gated_lufs, k_weighted
+from coach.audio.loudness import HOPS_PER_BLOCK, gated_lufs, hop_samples, k_weighted
 from coach.audio.mixer import ClipKey, clip_key, event_gains
 from coach.limits import SAMPLE_RATE
 from coach.timeline import Timeline
@@ -33,7 +33,7 @@ def track_gain(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], worst_pe
 
 
 def estimated_lufs(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]) -> float:
-    hop = round(SAMPLE_RATE * BLOCK_SECONDS / HOPS_PER_BLOCK)
+    hop = hop_samples(SAMPLE_RATE)
     energy = np.zeros(timeline.duration // hop + 1)
     running = {key: _running_energy(samples) for key, samples in clips.items()}
     for event, gain in zip(timeline.events, event_gains(timeline.events)):

@@ -55,7 +55,7 @@ def integrated_lufs(samples: np.ndarray, rate: int) -> float:
     """
     if not len(samples):
         return -math.inf
-    hop = round(rate * BLOCK_SECONDS / HOPS_PER_BLOCK)
+    hop = hop_samples(rate)
     if len(samples) < HOPS_PER_BLOCK * hop:
         (weighted,) = _k_weighted(samples, rate, hop)  # one piece: the window fits the whole clip
         powers = np.array([np.mean(np.square(weighted))])
@@ -63,6 +63,11 @@ def integrated_lufs(samples: np.ndarray, rate: int) -> float:
         hop_powers = np.concatenate([_hop_mean_squares(piece, hop) for piece in _k_weighted(samples, rate, hop)])
         powers = np.convolve(hop_powers, np.full(HOPS_PER_BLOCK, 1 / HOPS_PER_BLOCK), mode="valid")
     return gated_lufs(powers)
+
+
+def hop_samples(rate: int) -> int:
+    """Gating blocks advance by this many samples (a quarter block)."""
+    return round(rate * BLOCK_SECONDS / HOPS_PER_BLOCK)
 
 
 def gated_lufs(block_powers: np.ndarray) -> float:
@@ -76,7 +81,7 @@ def gated_lufs(block_powers: np.ndarray) -> float:
 
 def k_weighted(samples: np.ndarray, rate: int) -> np.ndarray:
     """The whole K-weighted signal (for clips: lets a track's loudness be summed from its clips)."""
-    hop = round(rate * BLOCK_SECONDS / HOPS_PER_BLOCK)
+    hop = hop_samples(rate)
     return np.concatenate(list(_k_weighted(samples, rate, hop)))
 
 
