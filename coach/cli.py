@@ -106,23 +106,21 @@ def voices() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check(routines: tuple[str, ...], strict: bool) -> None:
     """Validate routines (all sections, optional ones too) and print their warnings."""
+    from coach import cuesounds
+    from coach.compiler import check_routine
     from coach.durations import format_seconds
+    from coach.estimate import estimate
     from coach.library import load_routine
 
     exit_code = 0
     for name in routines:
         try:
             routine = load_routine(name)
-            timeline = _compile_loaded(routine, None, ())
-            optional = tuple(section.name for section in routine.sections if section.optional)
-            # Optional sections are checked too, but at their shortest: adding one is
-            # expected to take a session past its target length.
-            extra = _compile_loaded(routine, None, optional, fit=False).warnings if optional else ()
+            timeline, warnings = check_routine(routine, estimate(routine.voice.rate), cuesounds.length_seconds)
         except CoachError as error:
             click.echo(error.line(), err=True)
             exit_code = max(exit_code, error.exit_code)
             continue
-        warnings = dict.fromkeys(timeline.warnings + extra)
         kind = "error" if strict else "warning"
         for warning in warnings:
             click.echo(f"{routine.path}:{warning.line or 1}:1: {kind}: {warning.message}", err=True)
@@ -130,7 +128,8 @@ def check(routines: tuple[str, ...], strict: bool) -> None:
             exit_code = max(exit_code, EXIT_ROUTINE)
             continue
         length = format_seconds(timeline.duration / SAMPLE_RATE)
-        more = f" (+{len(optional)} optional)" if optional else ""
+        optional = sum(section.optional for section in routine.sections)
+        more = f" (+{optional} optional)" if optional else ""
         click.echo(f"{routine.path}: ok, {length} in {len(timeline.chapters)} sections{more}")
     sys.exit(exit_code)
 
@@ -170,16 +169,16 @@ def _compile(routine_name: str | None, length: str | None, include: tuple[str, .
     return _compile_loaded(load_routine(routine_name), length, include)
 
 
-def _compile_loaded(routine, length: str | None, include: tuple[str, ...], fit: bool = True):
+def _compile_loaded(routine, length: str | None, include: tuple[str, ...]):
     from coach import cuesounds
     from coach.compiler import compile_routine
     from coach.estimate import estimate
 
-    options = _options(length, include, fit)
+    options = _options(length, include)
     return compile_routine(routine, options, estimate(routine.voice.rate), cuesounds.length_seconds)
 
 
-def _options(length: str | None, include: tuple[str, ...], fit: bool = True):
+def _options(length: str | None, include: tuple[str, ...]):
     from coach.compiler import Options
     from coach.durations import parse_duration
 
@@ -191,7 +190,7 @@ def _options(length: str | None, include: tuple[str, ...], fit: bool = True):
             raise UsageError(f"--length: {problem}") from None
         if target <= 0:
             raise UsageError("--length must be longer than zero")
-    return Options(length=target, include=include, fit=fit)
+    return Options(length=target, include=include)
 
 
 def main() -> None:

@@ -57,6 +57,19 @@ def compile_routine(routine: Routine, options: Options, measure: Measure, sound_
     return timeline
 
 
+def check_routine(routine: Routine, measure: Measure, sound_length: Measure) -> tuple[Timeline, tuple[Warning, ...]]:
+    """The default plan, and its warnings together with those of every optional section.
+
+    Optional sections are checked at their shortest, without the target length:
+    adding one is expected to take a session past its target.
+    """
+    timeline = compile_routine(routine, Options(), measure, sound_length)
+    optional = tuple(section.name for section in routine.sections if section.optional)
+    extra = compile_routine(routine, Options(include=optional, fit=False), measure, sound_length).warnings \
+        if optional else ()
+    return timeline, tuple(dict.fromkeys(timeline.warnings + extra))
+
+
 def chosen_sections(routine: Routine, include: tuple[str, ...]) -> tuple[Section, ...]:
     names = {section.name.casefold(): section for section in routine.sections}
     for name in include:
