@@ -11,13 +11,13 @@ import functools
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from coach.durations import format_seconds
+from coach.durations import Span, format_seconds
 from coach.errors import CoachError, UsageError
 from coach.fields import did_you_mean
 from coach.limits import SAMPLE_RATE
 from coach.placement import Measure, build
-from coach.routine import Routine, Section
-from coach.timeline import Timeline, Warning
+from coach.routine import Announcement, Breathing, Hold, Routine, Section, Step
+from coach.timeline import CompileWarning, Timeline
 
 MAX_FIT_STEPS = 64
 
@@ -40,7 +40,7 @@ def compile_routine(routine: Routine, options: Options, measure: Measure, sound_
     target = options.length if options.length is not None else routine.length
     if not options.fit:
         target = None
-    spans = Routine.spans_of(sections)
+    spans = ranges_in(sections)
     if target is None:
         return timeline_at(Fraction(0))
     fraction = _fit(spans, timeline_at, target)
@@ -51,13 +51,13 @@ def compile_routine(routine: Routine, options: Options, measure: Measure, sound_
         if longest != shortest:
             reach += f" to {format_seconds(Fraction(longest, SAMPLE_RATE))}" if longest else " and more"
         line = routine.length_line if options.length is None else None
-        warning = Warning(line, f"target length {format_seconds(target)} is outside what this routine "
+        warning = CompileWarning(line, f"target length {format_seconds(target)} is outside what this routine "
                                 f"can reach ({reach}); using {format_seconds(Fraction(timeline.duration, SAMPLE_RATE))}")
         timeline = replace(timeline, warnings=(warning,) + timeline.warnings)
     return timeline
 
 
-def check_routine(routine: Routine, measure: Measure, sound_length: Measure) -> tuple[Timeline, tuple[Warning, ...]]:
+def check_routine(routine: Routine, measure: Measure, sound_length: Measure) -> tuple[Timeline, tuple[CompileWarning, ...]]:
     """The default plan, and its warnings together with those of every optional section.
 
     Optional sections are checked at their shortest, without the target length:
@@ -132,3 +132,20 @@ def _duration_or_none(timeline_at, fraction: Fraction) -> int | None:
         if fraction == 0:
             raise
         return None
+
+
+def ranges_in(sections: tuple[Section, ...]) -> list[Span]:
+    """Every range in `sections`, in order: the spans the length fitter moves together."""
+    return [span for section in sections for step in section.steps
+            for span in _step_spans(step) if span.is_range]
+
+
+def _step_spans(step: Step) -> list[Span]:
+    """Every duration of `step` that a target length can stretch."""
+    if isinstance(step, Hold):
+        return [step.duration, step.timing.rest]
+    if isinstance(step, Breathing):
+        return [step.breath.length, step.timing.rest] if step.breath.length else [step.timing.rest]
+    if isinstance(step, Announcement):
+        return [step.pause, step.timing.rest]
+    return [step.length]

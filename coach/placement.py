@@ -20,7 +20,7 @@ from coach.limits import (COUNTDOWN_MIN_SECONDS, HALFWAY_MIN_SECONDS, MAX_EVENTS
                           PREVIEW_MIN_REST_SECONDS, SAMPLE_RATE, TRACK_TAIL_SECONDS)
 from coach.routine import Announcement, Breathing, Hold, Rest, Routine, Section, Step, TimedStep
 from coach.speechlane import SpeechLane
-from coach.timeline import Chapter, Event, Timeline, Warning
+from coach.timeline import Chapter, CompileWarning, Event, Timeline
 
 Measure = Callable[[str], float]
 
@@ -29,7 +29,7 @@ PAUSE_AFTER_SPEECH = Fraction(1, 2)
 
 
 @dataclass(frozen=True)
-class Plan:
+class Where:
     """Where one step occurrence sits in the session (fills the event context columns)."""
 
     section: str | None
@@ -54,7 +54,7 @@ class _Builder:
         self.routine, self.phrases, self.fraction = routine, routine.phrases, fraction
         self.measure, self.sound_length = measure, sound_length
         self.events: list[Event] = []
-        self.warnings: dict[tuple, Warning] = {}
+        self.warnings: dict[tuple, CompileWarning] = {}
         self.lane = SpeechLane()
         self.cursor = 0
 
@@ -68,7 +68,7 @@ class _Builder:
                 self.section_start(section)
             upcoming = sequence[index + 1][1] if index + 1 < len(sequence) else None
             self.step(step, section, upcoming)
-        self.say(self.phrases.done, "done", Plan(None, line=None))
+        self.say(self.phrases.done, "done", Where(None, line=None))
         duration = max(event.end for event in self.events) + samples(Fraction(TRACK_TAIL_SECONDS))
         self.check_length(duration, sections[-1].line)
         bounds = [start for _, start in chapters[1:]] + [duration]
@@ -81,9 +81,9 @@ class _Builder:
         )
 
     def section_start(self, section: Section) -> None:
-        plan = Plan(section.name, line=section.line)
-        self.sound(self.cursor, "section", section.sounds.section, plan)
-        self.say(section.say, "section", plan)
+        where = Where(section.name, line=section.line)
+        self.sound(self.cursor, "section", section.sounds.section, where)
+        self.say(section.say, "section", where)
 
     def step(self, step: Step, section: Section, upcoming: Step | None) -> None:
         if isinstance(step, Hold):
@@ -92,7 +92,7 @@ class _Builder:
             self.breathing(step, section)
         elif isinstance(step, Announcement):
             for line in step.lines:
-                self.say(line, "announcement", Plan(section.name, line=step.line))
+                self.say(line, "announcement", Where(section.name, line=step.line))
             self.cursor += samples(step.pause.at(self.fraction))
         if isinstance(step, Rest):
             self.rest(step.length.at(self.fraction), step.say, section, step.line, upcoming)
@@ -101,58 +101,58 @@ class _Builder:
 
     def rest(self, length: Fraction, say: str | None, section: Section, line: int, upcoming: Step | None) -> None:
         start = self.cursor
-        plan = Plan(section.name, line=line)
+        where = Where(section.name, line=line)
         if say:
-            self.say(say, "announcement", plan)
+            self.say(say, "announcement", where)
         elif length >= PREVIEW_MIN_REST_SECONDS and isinstance(upcoming, TimedStep):
-            self.say(self.phrases.next.replace("{name}", upcoming.name), "preview", plan)
+            self.say(self.phrases.next.replace("{name}", upcoming.name), "preview", where)
         self.cursor = max(self.cursor, start + samples(length))
 
     def hold(self, step: Hold, section: Section) -> None:
         duration = samples(step.duration.at(self.fraction))
         turns = [(number, side) for number in range(1, step.rounds + 1) for side in (step.sides or (None,))]
         for index, (number, side) in enumerate(turns):
-            plan = Plan(section.name, step.name, side, number, step.line)
+            where = Where(section.name, step.name, side, number, step.line)
             if index and len(step.sides) > 1:
-                self.sound(self.cursor, "switch", step.sounds.switch, plan)
-                said_end = self.say(self.phrases.switch.replace("{side}", side), "switch", plan)
+                self.sound(self.cursor, "switch", step.sounds.switch, where)
+                said_end = self.say(self.phrases.switch.replace("{side}", side), "switch", where)
                 start = said_end + samples(step.timing.switch)
             else:
-                said_end = self.say(_fill(step.say, side), "instruction", plan)
+                said_end = self.say(_fill(step.say, side), "instruction", where)
                 start = said_end + samples(step.timing.prepare)
-            self.hold_turn(step, start, start + duration, plan)
+            self.hold_turn(step, start, start + duration, where)
 
-    def hold_turn(self, step: Hold, start: int, end: int, plan: Plan) -> None:
+    def hold_turn(self, step: Hold, start: int, end: int, where: Where) -> None:
         """One hold: start and end cues exactly `duration` apart, then what is said inside."""
-        self.sound(start, "start", step.sounds.start, plan)
-        self.sound(end, "end", step.sounds.end, plan)
+        self.sound(start, "start", step.sounds.start, where)
+        self.sound(end, "end", step.sounds.end, where)
         # The end phrase first: on a hold too short for both, the user must hear when to stop
         # (the start is still marked by its sound).
-        self.fixed_speech(end, self.phrases.end, "end", plan)
-        self.fixed_speech(start, self.phrases.begin, "start", plan)
+        self.fixed_speech(end, self.phrases.end, "end", where)
+        self.fixed_speech(start, self.phrases.begin, "start", where)
         seconds = Fraction(end - start, SAMPLE_RATE)
         fixed = [start, end]
         if step.timing.countdown and seconds >= COUNTDOWN_MIN_SECONDS:
             for count in range(min(step.timing.countdown, len(self.phrases.countdown)), 0, -1):
                 onset = end - count * SAMPLE_RATE
                 fixed.append(onset)
-                self.fixed_speech(onset, self.phrases.countdown[count - 1].capitalize(), "countdown", plan)
+                self.fixed_speech(onset, self.phrases.countdown[count - 1].capitalize(), "countdown", where)
         movable = []  # (due, text, role, line), placed in time order so none jumps another's turn
         if step.timing.halfway and seconds >= HALFWAY_MIN_SECONDS:
-            movable.append((start + (end - start) // 2, self.phrases.halfway, "halfway", plan.line))
+            movable.append((start + (end - start) // 2, self.phrases.halfway, "halfway", where.line))
         for cue, offset, text in _cue_times(step.cues, seconds):
             if not 0 <= offset < seconds:
                 self.warn(cue.line, f"cue '{text}' at {format_seconds(offset)} is outside "
                                     f"'{step.name}' ({format_seconds(seconds)}); it is left out")
                 continue
-            movable.append((start + samples(offset), _fill(text, plan.side), "cue", cue.line))
+            movable.append((start + samples(offset), _fill(text, where.side), "cue", cue.line))
         for due, text, role, line in sorted(movable, key=lambda item: item[0]):
-            self.movable_speech(due, text, role, plan, fixed, line)
+            self.movable_speech(due, text, role, where, fixed, line)
         self.after(end)
 
     def breathing(self, step: Breathing, section: Section) -> None:
-        breath, plan = step.breath, Plan(section.name, step.name, None, 1, step.line)
-        t0 = self.say(step.say, "instruction", plan) + samples(step.timing.prepare)
+        breath, where = step.breath, Where(section.name, step.name, None, 1, step.line)
+        t0 = self.say(step.say, "instruction", where) + samples(step.timing.prepare)
         cycles = breath.cycles or int(breath.length.at(self.fraction) / breath.period)
         phases = _phases(breath)
         exhale_onsets = []
@@ -162,25 +162,25 @@ class _Builder:
                 onset = t0 + samples(cycle * breath.period + offset)  # from k: no drift
                 if role == "exhale":
                     exhale_onsets.append((onset, onset + samples(length)))
-                self.breath_phase(step, role, onset, length, counted, plan)
+                self.breath_phase(step, role, onset, length, counted, where)
         end = t0 + samples(cycles * breath.period)
-        self.breathing_cues(step, t0, end, exhale_onsets, plan)
-        self.sound(end, "end", step.sounds.end, plan)
-        self.fixed_speech(end, self.phrases.end, "end", plan)
+        self.breathing_cues(step, t0, end, exhale_onsets, where)
+        self.sound(end, "end", step.sounds.end, where)
+        self.fixed_speech(end, self.phrases.end, "end", where)
         self.after(end)
 
     def breath_phase(self, step: Breathing, role: str, onset: int, length: Fraction, counted: bool,
-                     plan: Plan) -> None:
+                     where: Where) -> None:
         word_role = "hold" if role == "hold_after" else role
         if not counted:
             sound = {"inhale": step.sounds.inhale, "exhale": step.sounds.exhale}.get(role, step.sounds.tick)
-            self.sound(onset, word_role, sound, plan)
+            self.sound(onset, word_role, sound, where)
             return
-        self.fixed_speech(onset, getattr(self.phrases, word_role), word_role, plan)
+        self.fixed_speech(onset, getattr(self.phrases, word_role), word_role, where)
         for second in range(1, min(math.floor(length), len(self.phrases.countdown))):
-            self.fixed_speech(onset + second * SAMPLE_RATE, self.phrases.countdown[second], "count", plan)
+            self.fixed_speech(onset + second * SAMPLE_RATE, self.phrases.countdown[second], "count", where)
 
-    def breathing_cues(self, step: Breathing, t0: int, end: int, exhales: list, plan: Plan) -> None:
+    def breathing_cues(self, step: Breathing, t0: int, end: int, exhales: list, where: Where) -> None:
         """User cues ride on the out-breath: each moves to the next exhale onset and must fit in it."""
         seconds = Fraction(end - t0, SAMPLE_RATE)
         for cue, offset, text in _cue_times(step.cues, seconds):
@@ -196,9 +196,9 @@ class _Builder:
                 reason = f"it would talk over '{clash}'" if clash else "it is longer than the out-breath"
                 self.warn(cue.line, f"cue '{text}' in '{step.name}' is left out: {reason}")
                 continue
-            self.add_speech(phase[0], text, "cue", replace(plan, line=cue.line))
+            self.add_speech(phase[0], text, "cue", replace(where, line=cue.line))
 
-    def say(self, text: str, role: str, plan: Plan) -> int:
+    def say(self, text: str, role: str, where: Where) -> int:
         """Speak `text` at the cursor (the next free moment) and move on; returns where it ends.
 
         An empty text (a phrase switched off) says nothing and ends where it would start.
@@ -206,7 +206,7 @@ class _Builder:
         if not text:
             return self.cursor
         start = self.lane.first_free(self.cursor, self.speech_length(text), 2 ** 62)
-        end = self.add_speech(start, text, role, plan)
+        end = self.add_speech(start, text, role, where)
         self.cursor = end
         self.rest_after_speech()
         return end
@@ -220,36 +220,36 @@ class _Builder:
         last_end = self.lane.ends[-1] if self.lane.ends else 0
         self.cursor = max(self.cursor, last_end + samples(PAUSE_AFTER_SPEECH))
 
-    def fixed_speech(self, start: int, text: str, role: str, plan: Plan) -> None:
+    def fixed_speech(self, start: int, text: str, role: str, where: Where) -> None:
         """Speech that must start exactly at `start`; dropped (with a warning) if the voice is busy."""
         if not text:
             return
         clash = self.lane.clash(start, start + self.speech_length(text))
         if clash:
-            self.warn(plan.line, f"'{text}' in '{plan.step}' is left out: it would talk over '{clash}'")
+            self.warn(where.line, f"'{text}' in '{where.step}' is left out: it would talk over '{clash}'")
             return
-        self.add_speech(start, text, role, plan)
+        self.add_speech(start, text, role, where)
 
-    def movable_speech(self, start: int, text: str, role: str, plan: Plan, fixed: list[int], line: int) -> None:
+    def movable_speech(self, start: int, text: str, role: str, where: Where, fixed: list[int], line: int) -> None:
         """Speech that may slide later, but only while it still ends before the next fixed cue."""
         if not text:
             return
         limit = min(onset for onset in fixed if onset > start) if any(o > start for o in fixed) else start
         placed = self.lane.first_free(start, self.speech_length(text), limit)
         if placed is None:
-            self.warn(line, f"'{text}' in '{plan.step}' is left out: no room for it before the next fixed cue")
+            self.warn(line, f"'{text}' in '{where.step}' is left out: no room for it before the next fixed cue")
             return
-        self.add_speech(placed, text, role, replace(plan, line=line))
+        self.add_speech(placed, text, role, replace(where, line=line))
 
-    def add_speech(self, start: int, text: str, role: str, plan: Plan) -> int:
+    def add_speech(self, start: int, text: str, role: str, where: Where) -> int:
         end = start + self.speech_length(text)
         self.lane.add(start, end, text)
-        self.add(Event(start, end, "speech", role, text, plan.section, plan.step, plan.side, plan.round, plan.line))
+        self.add(Event(start, end, "speech", role, text, where.section, where.step, where.side, where.round, where.line))
         return end
 
-    def sound(self, start: int, role: str, sound: str, plan: Plan) -> None:
+    def sound(self, start: int, role: str, sound: str, where: Where) -> None:
         end = start + samples(self.sound_length(sound))
-        self.add(Event(start, end, "sound", role, sound, plan.section, plan.step, plan.side, plan.round, plan.line))
+        self.add(Event(start, end, "sound", role, sound, where.section, where.step, where.side, where.round, where.line))
 
     def add(self, event: Event) -> None:
         if len(self.events) >= MAX_EVENTS:
@@ -268,7 +268,7 @@ class _Builder:
         return max(1, math.ceil(self.measure(text) * SAMPLE_RATE - 1e-6))
 
     def warn(self, line: int | None, message: str) -> None:
-        self.warnings.setdefault((line, message), Warning(line, message))
+        self.warnings.setdefault((line, message), CompileWarning(line, message))
 
 
 def _fill(text: str, side: str | None) -> str:

@@ -158,19 +158,3 @@ class Routine:
     voice: Voice
     phrases: Phrases
     sections: tuple[Section, ...]
-
-    @staticmethod
-    def spans_of(sections: tuple[Section, ...]) -> list[Span]:
-        """Every range in `sections`, in order (the length fitter moves them together)."""
-        return [span for section in sections for step in section.steps
-                for span in _step_spans(step) if span.is_range]
-
-
-def _step_spans(step: Step) -> list[Span]:
-    if isinstance(step, Hold):
-        return [step.duration, step.timing.rest]
-    if isinstance(step, Breathing):
-        return [step.breath.length, step.timing.rest] if step.breath.length else [step.timing.rest]
-    if isinstance(step, Announcement):
-        return [step.pause, step.timing.rest]
-    return [step.length]

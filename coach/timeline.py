@@ -37,7 +37,7 @@ class Chapter:
 
 
 @dataclass(frozen=True)
-class Warning:
+class CompileWarning:
     line: int | None
     message: str
 
@@ -51,7 +51,7 @@ class Timeline:
     duration: int
     chapters: tuple[Chapter, ...]
     events: tuple[Event, ...]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[CompileWarning, ...]
 
 
 def seconds(samples: int) -> float:
@@ -113,7 +113,7 @@ def to_table(timeline: Timeline) -> str:
     return "\n".join(lines) + "\n"
 
 
-def warning_text(warning: Warning) -> str:
+def warning_text(warning: CompileWarning) -> str:
     return f"warning: {warning.message}" + (f" (line {warning.line})" if warning.line else "")
 
 

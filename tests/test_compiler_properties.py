@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from coach import cuesounds
-from coach.compiler import Options, chosen_sections, compile_routine
+from coach.compiler import Options, chosen_sections, compile_routine, ranges_in
 from coach.durations import Span
 from coach.limits import SAMPLE_RATE as SR
 from coach.loader import load_text
@@ -518,7 +518,7 @@ def breakpoints(spans: list[Span]) -> list[Fraction]:
 def fitted_fraction(routine, sections, goal: Fraction) -> tuple[Fraction, Fraction | None, dict]:
     """Oracle: the largest breakpoint whose timeline fits `goal` samples (0 if none does),
     the next breakpoint, and the durations it built (timeline length grows with the fraction)."""
-    points = breakpoints(Routine.spans_of(sections))
+    points = breakpoints(ranges_in(sections))
     built = {}
 
     def length(index):
@@ -546,7 +546,7 @@ def test_length_fitting(generated, where, further):
     """
     routine = load_text(generated.text, "generated.yaml")
     sections = chosen_sections(routine, generated.include)
-    spans = Routine.spans_of(sections)
+    spans = ranges_in(sections)
     shortest = build(routine, sections, Fraction(0), fast_measure, cuesounds.length_seconds).duration
     longest = build(routine, sections, Fraction(1), fast_measure, cuesounds.length_seconds).duration
     goal = shortest + round((longest - shortest + SR) * Fraction(where))
