@@ -539,3 +539,34 @@ def test_exact_plan_printed_after_a_render_is_what_was_rendered(tmp_path, cache,
     assert abs(len(pcm) - plan["duration"] * RATE) <= RATE * 2 // 1000
     assert_onsets_on_plan(plan, pcm)
     assert_gaps_silent(plan, pcm)
+
+
+def test_interrupted_synthesis_leaves_no_scratch_files_and_no_workers(tmp_path, cache):
+    """Ctrl-C while clips are being made: no scratch audio, no half-written cache entry, no worker left."""
+    phrases = "\n".join(f"      - say: Phrase number {n}, keep breathing slowly and evenly." for n in range(200))
+    routine = tmp_path / "many.yaml"
+    routine.write_text(f"title: Many phrases\nsections:\n  - name: Talk\n    steps:\n{phrases}\n")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    target = tmp_path / "many.mp3"
+    command = [sys.executable, "-m", "coach", "render", str(routine), "-o", str(target)]
+    process = subprocess.Popen(command, env={**environment(cache), "TMPDIR": str(scratch)}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + HANG_GUARD_S
+        while sum(1 for _ in Path(cache).rglob("*.clip")) < 5:
+            assert process.poll() is None, f"render ended before it was interrupted: {process.communicate()}"
+            assert time.monotonic() < deadline, "synthesis never started"
+            time.sleep(0.01)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=HANG_GUARD_S)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode != 0 and "Traceback" not in stderr
+    assert sum(1 for _ in Path(cache).rglob("*.clip")) < 200, "synthesis finished before the interrupt"
+    assert list(scratch.iterdir()) == [], "scratch files were left behind"
+    assert [p.name for p in Path(cache).rglob("*") if p.is_file() and not p.name.endswith(".clip")] == []
+    assert not target.exists()
+    assert not _processes_mentioning(str(routine)), "a synthesis worker is still running"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def _synthesize(texts, keys, spec, folder: Path, advance) -> None:
     scratch = tempfile.TemporaryDirectory(prefix="coach-")
     jobs = [(text, keys[text], spec, str(folder), scratch.name) for text in texts]
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    pool = multiprocessing.Pool(processes=workers)
+    pool = multiprocessing.Pool(processes=workers, initializer=_leave_interrupts_to_the_parent)
     try:
         results = pool.imap_unordered(_make_clip, jobs)
         for _ in jobs:
@@ -62,6 +63,11 @@ def _synthesize(texts, keys, spec, folder: Path, advance) -> None:
         pool.terminate()
         pool.join()
         scratch.cleanup()
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches every worker too; the parent stops them, so they need not say so."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _make_clip(job) -> str:
