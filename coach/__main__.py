@@ -1,3 +1,6 @@
+"""`python -m coach`. Guarded: worker processes started by spawn (macOS, Windows) import this module."""
+
 from coach.cli import main
 
-main()
+if __name__ == "__main__":
+    main()
