@@ -10,6 +10,7 @@ import functools
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+
 import numpy as np
 
 from coach import cuesounds
@@ -23,6 +24,7 @@ from coach.speech.cache import ClipCache
 from coach.speech.engines import EngineSpec
 from coach.speech.synthesis import clips_for
 from coach.timeline import Timeline
+
 
 @dataclass(frozen=True)
 class Exact:
@@ -67,10 +69,9 @@ def sound_length(sound: str) -> float:
 
 
 def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet) -> None:
-    from coach.audio.clips import SOUND_PEAK_DBTP, SPEECH_PEAK_DBTP
     from coach.audio.encoder import ChapterMark, Tags, encode_mp3
     from coach.audio.level import track_gain
-    from coach.audio.mixer import DUCK_UNDER_SPEECH, mix
+    from coach.audio.mixer import mix
 
     timeline = exact.timeline
     clips = {("speech", text): samples for text, samples in exact.speech.items()}
@@ -83,9 +84,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
 
     def blocks():
         # Runs once ffmpeg has started, so its start-up overlaps this work.
-        # Worst case: a sound at its full peak under speech at its full peak, in phase.
-        worst = 20 * np.log10(10 ** (SPEECH_PEAK_DBTP / 20) + DUCK_UNDER_SPEECH * 10 ** (SOUND_PEAK_DBTP / 20))
-        for block in mix(timeline, clips, track_gain(timeline, clips, worst)):
+        for block in mix(timeline, clips, track_gain(timeline, clips)):
             yield block.tobytes()
 
     encode_mp3(blocks(), output, rate=SAMPLE_RATE, tags=tags, chapters=chapters, bitrate_kbps=bitrate_kbps,

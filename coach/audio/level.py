@@ -14,21 +14,24 @@ from typing import Mapping
 import numpy as np
 
 from coach.audio.loudness import HOPS_PER_BLOCK, gated_lufs, hop_samples, k_weighted
-from coach.audio.mixer import ClipKey, clip_key, event_gains
+from coach.audio.clips import SOUND_PEAK_DBTP, SPEECH_PEAK_DBTP
+from coach.audio.mixer import DUCK_UNDER_SPEECH, ClipKey, clip_key, event_gains
 from coach.limits import SAMPLE_RATE
 from coach.timeline import Timeline
 
 TARGET_LUFS = -16.0
 PEAK_CEILING_DBTP = -1.5
 """Below the -1 dBTP delivery ceiling, leaving room for the MP3 encoder's overshoot."""
+WORST_PEAK_DBTP = 20 * math.log10(10 ** (SPEECH_PEAK_DBTP / 20) + DUCK_UNDER_SPEECH * 10 ** (SOUND_PEAK_DBTP / 20))
+"""The loudest a mix can be before the gain: a sound at full peak under speech at full peak, in phase."""
 
 
-def track_gain(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], worst_peak_dbtp: float) -> float:
-    """Linear gain that brings the mix to `TARGET_LUFS`, never pushing `worst_peak_dbtp` past the ceiling."""
+def track_gain(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]) -> float:
+    """Linear gain that brings the mix to `TARGET_LUFS`, never pushing `WORST_PEAK_DBTP` past the ceiling."""
     loudness = estimated_lufs(timeline, clips)
     if loudness == -math.inf:
         return 1.0
-    decibels = min(TARGET_LUFS - loudness, PEAK_CEILING_DBTP - worst_peak_dbtp)
+    decibels = min(TARGET_LUFS - loudness, PEAK_CEILING_DBTP - WORST_PEAK_DBTP)
     return 10 ** (decibels / 20)
 
 
