@@ -234,7 +234,7 @@ class _Builder:
         """Speech that may slide later, but only while it still ends before the next fixed cue."""
         if not text:
             return
-        limit = min(onset for onset in fixed if onset > start) if any(o > start for o in fixed) else start
+        limit = min((onset for onset in fixed if onset > start), default=start)
         placed = self.lane.first_free(start, self.speech_length(text), limit)
         if placed is None:
             self.warn(line, f"'{text}' in '{where.step}' is left out: no room for it before the next fixed cue")
