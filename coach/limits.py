@@ -14,6 +14,8 @@ MAX_YAML_DEPTH = 64
 MAX_TRACK_SECONDS = 6 * 3600
 MAX_EVENTS = 10_000
 MAX_PHRASE_CHARS = 600
+MAX_CLIP_SECONDS = 300
+"""Longer than any phrase of MAX_PHRASE_CHARS at the slowest rate; a cache entry beyond it is damage."""
 MAX_ROUNDS = 100
 MAX_COUNTDOWN = 10
 MAX_SECTIONS = 255

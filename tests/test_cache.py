@@ -1,8 +1,12 @@
 """The clip cache: content-addressed, atomic, and a damaged entry reads as missing."""
 
-import numpy as np
+import concurrent.futures
+import os
 
-from coach.speech.cache import ClipCache, clip_key
+import numpy as np
+import pytest
+
+from coach.speech.cache import MAX_ENTRY_BYTES, ClipCache, clip_key
 
 
 def test_round_trip_and_key_depends_on_everything_that_changes_the_sound(tmp_path):
@@ -30,3 +34,32 @@ def test_damaged_or_missing_entries_read_as_missing(tmp_path):
     assert cache.get(key) is None
     path.write_bytes(b"garbage")
     assert cache.get(key) is None
+
+
+def _obstruct(path, kind):
+    """Put something that is not a clip file where the entry belongs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "folder":
+        path.mkdir()
+        (path / "inside").write_bytes(b"x")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link to /dev/zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "oversized":
+        with open(path, "wb") as sparse:
+            sparse.truncate(MAX_ENTRY_BYTES + 1)
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "link to /dev/zero", "oversized"])
+def test_an_entry_that_is_not_a_bounded_file_is_damage_and_gets_replaced(tmp_path, kind):
+    """Read as missing without hanging (FIFO) or reading forever (/dev/zero); the next put replaces it."""
+    cache = ClipCache(tmp_path)
+    key = clip_key("engine", 160, 1.0, "Switch sides.")
+    _obstruct(cache.path(key), kind)
+    outcome = concurrent.futures.ThreadPoolExecutor(1).submit(cache.get, key)
+    assert outcome.result(timeout=30) is None
+    samples = np.arange(300, dtype=np.int16)
+    cache.put(key, samples)
+    assert np.array_equal(cache.get(key), samples)
+    assert cache.path(key).is_file() and not cache.path(key).is_symlink()

@@ -4,6 +4,8 @@ The key hashes everything that changes how a clip sounds, so an edited
 routine re-synthesizes only the phrases that changed. Entries are written
 atomically and carry a checksum: a torn or corrupted file reads as missing
 and is made again; two renders writing the same clip at once both succeed.
+Anything else found under an entry's name (a folder, FIFO, device, a link
+to one, an oversized file) is damage too: read safely, then replaced.
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from coach.boundedread import UnsafeFile, read_bounded
+from coach.limits import MAX_CLIP_SECONDS, SAMPLE_RATE
+
 MAGIC = b"COACHCLIP1"
+HEADER_BYTES = len(MAGIC) + 32
+MAX_ENTRY_BYTES = HEADER_BYTES + 2 * SAMPLE_RATE * MAX_CLIP_SECONDS
 
 
 def default_dir() -> Path:
@@ -45,12 +53,11 @@ class ClipCache:
     def get(self, key: str) -> np.ndarray | None:
         """The clip's samples, or None when absent or damaged."""
         try:
-            data = self.path(key).read_bytes()
-        except OSError:
+            data = read_bounded(self.path(key), MAX_ENTRY_BYTES)
+        except (OSError, UnsafeFile):
             return None
-        header = len(MAGIC) + 32
-        pcm = data[header:]
-        if data[:len(MAGIC)] != MAGIC or hashlib.sha256(pcm).digest() != data[len(MAGIC):header] or len(pcm) % 2:
+        pcm = data[HEADER_BYTES:]
+        if data[:len(MAGIC)] != MAGIC or hashlib.sha256(pcm).digest() != data[len(MAGIC):HEADER_BYTES] or len(pcm) % 2:
             return None
         return np.frombuffer(pcm, dtype="<i2")
 
@@ -62,6 +69,8 @@ class ClipCache:
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(MAGIC + hashlib.sha256(pcm).digest() + pcm)
+            if target.is_dir() and not target.is_symlink():  # a damaged entry a file cannot replace
+                shutil.rmtree(target, ignore_errors=True)
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
