@@ -59,7 +59,7 @@ def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, in
 
 @cli.command()
 @ROUTINE
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="MP3 file to write [default: ROUTINE.mp3].")
+@click.option("-o", "--output", help="MP3 file to write [default: ROUTINE.mp3].")
 @LENGTH
 @WITH
 @ENGINE
@@ -70,18 +70,26 @@ def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, in
               help="MP3 bitrate in kbps (constant bitrate, mono).")
 def render(routine: str | None, output: str | None, length: str | None, include: tuple[str, ...],
            engine: str | None, voice: str | None, rate: int | None, bitrate: str) -> None:
-    """Render the routine to an MP3 with tags and a chapter per section."""
+    """Render the routine to an MP3 with tags and a chapter per section.
+
+    The MP3 never replaces the routine, a cue sound, a folder or a device;
+    when -o is a symbolic link, the file it points to is replaced.
+    """
     from pathlib import Path
 
     from coach.durations import format_seconds
+    from coach.library import load_routine
+    from coach.outputpath import output_target
     from coach.render import render_mp3
     from coach.timeline import warning_text
 
-    exact = _exact(routine, length, include, engine, voice, rate)
-    target = Path(output or f"{Path(exact.timeline.path).stem}.mp3")
+    loaded = load_routine(routine)
+    requested = Path(output or f"{Path(loaded.path).stem}.mp3")
+    target = output_target(requested, loaded.input_files())
+    exact = _exact_loaded(loaded, length, include, engine, voice, rate)
     render_mp3(exact, target, int(bitrate), _stage())
     timeline = exact.timeline
-    click.echo(f"{target}: {format_seconds(timeline.duration / SAMPLE_RATE)}, {len(timeline.chapters)} chapters")
+    click.echo(f"{requested}: {format_seconds(timeline.duration / SAMPLE_RATE)}, {len(timeline.chapters)} chapters")
     for warning in timeline.warnings:
         click.echo(warning_text(warning), err=True)
 
@@ -154,11 +162,15 @@ def _stage():
 
 def _exact(routine_name, length, include, engine, voice, rate):
     from coach.library import load_routine
+
+    return _exact_loaded(load_routine(routine_name), length, include, engine, voice, rate)
+
+
+def _exact_loaded(routine, length, include, engine, voice, rate):
     from coach.render import exact_timeline
     from coach.speech.cache import ClipCache, default_dir
     from coach.speech.engines import choose
 
-    routine = load_routine(routine_name)
     spec = choose(routine.voice, engine, voice, rate)
     return exact_timeline(routine, _options(length, include), spec, ClipCache(default_dir()), _stage())
 
@@ -194,18 +206,37 @@ def _options(length: str | None, include: tuple[str, ...]):
 
 
 def main() -> None:
-    """Entry point: one line per error, the exit code from the error, no traceback unless --debug."""
+    """Entry point: one line per error, the exit code from the error, no traceback unless --debug.
+
+    A stop signal (Ctrl-C, SIGTERM, SIGHUP) ends the run like an error does: every scratch file is
+    removed, and the exit code is 128 + the signal's number, as a shell reports a killed command.
+    """
+    from coach.interrupts import Stopped, remove_leftovers, stop_on_signals
+
+    stop_on_signals()
+    try:
+        _run()
+    except KeyboardInterrupt:
+        remove_leftovers()
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Stopped as stop:
+        remove_leftovers()
+        click.echo(f"stopped by {stop}", err=True)
+        sys.exit(128 + stop.signum)
+
+
+def _run() -> None:
     debug = "--debug" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    except click.Abort:  # click's own word for Ctrl-C at a prompt
+        raise KeyboardInterrupt from None
     except click.ClickException as problem:
         problem.show()
         sys.exit(problem.exit_code if problem.exit_code else EXIT_USAGE)
-    except (click.Abort, KeyboardInterrupt):
-        click.echo("interrupted", err=True)
-        sys.exit(130)
     except CoachError as error:
         if debug:
             raise

@@ -7,8 +7,9 @@ expanded, sounds looked up) and remembers the line it came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
+from pathlib import Path
 
 from coach.durations import Span
 
@@ -158,3 +159,14 @@ class Routine:
     voice: Voice
     phrases: Phrases
     sections: tuple[Section, ...]
+
+    def input_files(self) -> dict[Path, str]:
+        """Every file a render of this routine reads, and what it is to a user."""
+        files = {Path(self.path): "the routine being rendered"}
+        for section in self.sections:
+            for sounds in (section.sounds, *(step.sounds for step in section.steps if isinstance(step, TimedStep))):
+                for role in fields(sounds):
+                    sound = getattr(sounds, role.name)
+                    if Path(sound).is_absolute():
+                        files.setdefault(Path(sound), f"the routine's {role.name} sound")
+        return files

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach.errors import EnvironmentProblem, UsageError
+from coach.interrupts import scratch_path
 from coach.limits import MAX_SECTIONS
 
 LAME_TAG_CRC_SPAN = 190
@@ -67,27 +68,23 @@ def encode_mp3(blocks: Iterable[bytes], path: Path, *, rate: int, tags: Tags, ch
         raise EnvironmentProblem("no MP3 encoder: ffmpeg is not installed", INSTALL_FFMPEG)
     tag = id3_tag(tags, chapters)
     path = Path(path)
-    audio = _reserve_beside(path)
-    # Unique because `audio` is; made by open(), so it gets the umask's mode, not mkstemp's private 0600.
-    tagged = audio.with_name(audio.name + ".tagged")
-    try:
+    # Beside the target, so the final rename stays on one filesystem.
+    with scratch_path(path.parent, f".{path.name}.partial-") as audio, \
+            scratch_path(path.parent, f".{path.name}.tagged-") as tagged:
+        _create(audio)
         samples = _encode(ffmpeg, blocks, audio, rate, bitrate_kbps, on_block)
         _set_end_padding(audio, samples, rate)
         _prepend(tag, audio, tagged)
         os.replace(tagged, path)
-    finally:
-        audio.unlink(missing_ok=True)
-        tagged.unlink(missing_ok=True)
 
 
-def _reserve_beside(path: Path) -> Path:
-    """Create an empty hidden temp file next to `path`, so the final rename stays on one filesystem."""
+def _create(path: Path) -> None:
+    """An empty file (mode from the umask), made now so an unwritable folder fails before any work."""
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.partial-")
+        with open(path, "xb"):
+            pass
     except OSError as problem:
         raise EnvironmentProblem(f"cannot write in {path.parent} ({problem.strerror})", OTHER_FOLDER) from None
-    os.close(handle)
-    return Path(name)
 
 
 def _encode(ffmpeg: str, blocks: Iterable[bytes], out: Path, rate: int, bitrate_kbps: int,

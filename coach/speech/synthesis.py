@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from coach.errors import EnvironmentProblem
+from coach.interrupts import detach_worker, scratch_path, signals_held
 from coach.progress import Stage, quiet
 from coach.speech.cache import ClipCache, clip_key
 from coach.speech.engines import EngineSpec
@@ -42,32 +42,28 @@ def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage
 
 def _synthesize(texts, keys, spec, folder: Path, advance) -> None:
     # The parent owns the scratch folder: workers killed mid-clip cannot leave files behind.
-    scratch = tempfile.TemporaryDirectory(prefix="coach-")
-    jobs = [(text, keys[text], spec, str(folder), scratch.name) for text in texts]
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    pool = multiprocessing.Pool(processes=workers, initializer=_leave_interrupts_to_the_parent)
-    try:
-        results = pool.imap_unordered(_make_clip, jobs)
-        for _ in jobs:
-            try:
-                results.next(CLIP_TIMEOUT_SECONDS)
-            except multiprocessing.TimeoutError:
-                raise EnvironmentProblem(f"speech engine '{spec.engine}' stopped responding",
-                                         "try another engine with --engine (see `coach voices`)") from None
-            except (OSError, RuntimeError, ValueError) as problem:
-                raise EnvironmentProblem(f"speech engine '{spec.engine}' failed: {problem}",
-                                         "try another engine or voice (see `coach voices`)") from None
-            advance(1)
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
-        scratch.cleanup()
-
-
-def _leave_interrupts_to_the_parent() -> None:
-    """Ctrl-C reaches every worker too; the parent stops them, so they need not say so."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with scratch_path(Path(tempfile.gettempdir()), "coach-") as scratch:
+        scratch.mkdir(mode=0o700)
+        jobs = [(text, keys[text], spec, str(folder), str(scratch)) for text in texts]
+        workers = max(1, min(len(jobs), os.cpu_count() or 1))
+        with signals_held():
+            pool = multiprocessing.Pool(processes=workers, initializer=detach_worker)
+        try:
+            results = pool.imap_unordered(_make_clip, jobs)
+            for _ in jobs:
+                try:
+                    results.next(CLIP_TIMEOUT_SECONDS)
+                except multiprocessing.TimeoutError:
+                    raise EnvironmentProblem(f"speech engine '{spec.engine}' stopped responding",
+                                             "try another engine with --engine (see `coach voices`)") from None
+                except (OSError, RuntimeError, ValueError) as problem:
+                    raise EnvironmentProblem(f"speech engine '{spec.engine}' failed: {problem}",
+                                             "try another engine or voice (see `coach voices`)") from None
+                advance(1)
+            pool.close()
+        finally:
+            pool.terminate()
+            pool.join()
 
 
 def _make_clip(job) -> str:
