@@ -1,19 +1,27 @@
 """Cue sounds: the bundled set in `audio_cues/` and user files a routine points at.
 
 The compiler needs each sound's length to place its event; the mixer needs
-its samples. A user file is checked when the routine loads, so a missing or
-undecodable file is reported at the line that names it.
+its samples. A user file is prepared exactly as the mixer will play it when
+the routine loads, within the same bounds, so `check`, `plan` and `render`
+agree: a missing, huge, silent or undecodable file is reported at the line
+that names it.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import wave
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
+from coach.boundedread import UnsafeFile, check_regular
 from coach.errors import EnvironmentProblem, RoutineError
+from coach.limits import MAX_SOUND_BYTES, SAMPLE_RATE
+
+if TYPE_CHECKING:
+    import numpy as np
 
 USER_SOUND_SUFFIXES = (".wav", ".mp3", ".ogg", ".flac")
 
@@ -40,31 +48,53 @@ def resolve(text: str, base_dir: Path, error: Callable[[str], RoutineError]) -> 
         raise error(f"'{text}' is neither a bundled sound ({', '.join(names)}) nor a "
                     f"{'/'.join(USER_SOUND_SUFFIXES)} file{did_you_mean(text, names)}")
     path = (base_dir / text).resolve()
-    if not path.is_file():
-        raise error(f"sound file '{text}' not found (looked for {path})")
     try:
-        length_seconds(str(path))
+        check_regular(os.stat(path), MAX_SOUND_BYTES)
+    except FileNotFoundError:
+        raise error(f"sound file '{text}' not found (looked for {path})") from None
+    except OSError as problem:
+        raise error(f"sound file '{text}' cannot be read ({problem.strerror})") from None
+    except UnsafeFile as problem:
+        raise error(f"sound file '{text}' {problem}") from None
+    try:
+        prepared(str(path))
     except EnvironmentProblem:
         raise
-    except Exception as problem:  # any decoder failure means the same thing to the user
+    except ValueError as problem:
+        raise error(f"sound file '{text}' cannot be used: {problem}") from None
+    except Exception:  # any decoder failure means the same thing to the user
         raise error(f"sound file '{text}' cannot be decoded as audio") from None
     return str(path)
 
 
 @functools.lru_cache(maxsize=None)
-def length_seconds(sound: str) -> float:
-    """Length of a bundled sound (by name) or user file (by absolute path)."""
+def prepared(sound: str) -> np.ndarray:
+    """The samples the mixer plays for a sound: trimmed and levelled (see `audio.clips`)."""
     path = sound_path(sound)
-    if path.suffix.lower() == ".wav":
-        with wave.open(str(path), "rb") as reader:
-            return reader.getnframes() / reader.getframerate()
-    return _decoded_length(path)
+    if path.suffix.lower() in (".mp3", ".ogg", ".flac"):
+        _need_ffmpeg(path)
+    from coach.audio.clips import prepare_sound
+
+    return prepare_sound(path)
 
 
-def _decoded_length(path: Path) -> float:
-    from pydub import AudioSegment
+def prepared_length(sound: str) -> float:
+    """Seconds the sound plays for: what exact plans and renders place."""
+    return len(prepared(sound)) / SAMPLE_RATE
+
+
+@functools.lru_cache(maxsize=None)
+def length_seconds(sound: str) -> float:
+    """Seconds for estimated plans: a bundled sound's file length (cheap, from its header);
+    a user file's prepared length (it was prepared when the routine loaded)."""
+    if Path(sound).is_absolute():
+        return prepared_length(sound)
+    with wave.open(str(sound_path(sound)), "rb") as reader:
+        return reader.getnframes() / reader.getframerate()
+
+
+def _need_ffmpeg(path: Path) -> None:
     from pydub.utils import which
 
     if not (which("ffmpeg") or which("avconv")):
         raise EnvironmentProblem(f"decoding '{path.name}' needs ffmpeg", "install ffmpeg (apt-get install ffmpeg)")
-    return len(AudioSegment.from_file(str(path))) / 1000

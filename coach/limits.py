@@ -14,6 +14,9 @@ MAX_YAML_DEPTH = 64
 MAX_TRACK_SECONDS = 6 * 3600
 MAX_EVENTS = 10_000
 MAX_PHRASE_CHARS = 600
+MAX_SOUND_BYTES = 20_000_000
+"""A user cue sound file: a minute of 48 kHz 24-bit stereo WAV fits; a song does not."""
+MAX_SOUND_SECONDS = 60
 MAX_CLIP_SECONDS = 300
 """Longer than any phrase of MAX_PHRASE_CHARS at the slowest rate; a cache entry beyond it is damage."""
 MAX_ROUNDS = 100

@@ -6,7 +6,6 @@ renders, so the plan shown is the track heard.
 
 from __future__ import annotations
 
-import functools
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,7 +45,7 @@ def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: 
         return rough(text)
 
     # One pass at the shortest ranges finds the phrases; fitting only changes where they go.
-    compile_routine(routine, replace(options, fit=False), record, sound_length)
+    compile_routine(routine, replace(options, fit=False), record, cuesounds.prepared_length)
     speech = clips_for(list(texts), spec, cache, stage)
 
     def measure(text: str) -> float:
@@ -54,18 +53,7 @@ def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: 
             speech.update(clips_for([text], spec, cache))
         return len(speech[text]) / SAMPLE_RATE
 
-    return Exact(compile_routine(routine, options, measure, sound_length), speech)
-
-
-@functools.lru_cache(maxsize=None)
-def prepared_sound(sound: str) -> np.ndarray:
-    from coach.audio.clips import prepare_sound
-
-    return prepare_sound(cuesounds.sound_path(sound))
-
-
-def sound_length(sound: str) -> float:
-    return len(prepared_sound(sound)) / SAMPLE_RATE
+    return Exact(compile_routine(routine, options, measure, cuesounds.prepared_length), speech)
 
 
 def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet) -> None:
@@ -75,7 +63,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
 
     timeline = exact.timeline
     clips = {("speech", text): samples for text, samples in exact.speech.items()}
-    clips.update({("sound", event.content): prepared_sound(event.content)
+    clips.update({("sound", event.content): cuesounds.prepared(event.content)
                   for event in timeline.events if event.kind == "sound"})
     tags = Tags(title=timeline.title, artist=timeline.author or "coach", album="coach routines",
                 genre="Fitness", comment=timeline.description)

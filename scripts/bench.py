@@ -69,7 +69,7 @@ def prep_worker(job: dict) -> None:
     """The exact timeline as `coach plan --exact` makes it (warm cache: no synthesis), then manifests."""
     from coach.audio.mixer import BLOCK_SAMPLES
     from coach.cli import _exact
-    from coach.render import prepared_sound
+    from coach.cuesounds import prepared
     ex = _exact(job["routine"], job["length"], (), None, None, None)
     work, name, t = Path(job["dir"]), job["name"], ex.timeline
     ms = lambda samples: round(samples * 1000 / RATE)
@@ -84,7 +84,7 @@ def prep_worker(job: dict) -> None:
             key = (event.kind, event.content)
             if key not in names:
                 names[key] = str(work / f"clip{len(names)}.wav")
-                samples = ex.speech[event.content] if event.kind == "speech" else prepared_sound(event.content)
+                samples = ex.speech[event.content] if event.kind == "speech" else prepared(event.content)
                 with wave.open(names[key], "wb") as out:
                     out.setnchannels(1), out.setsampwidth(2), out.setframerate(RATE)
                     out.writeframes(samples.astype("<i2").tobytes())

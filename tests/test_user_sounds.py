@@ -7,6 +7,7 @@ import sys
 import wave
 
 import numpy as np
+import pytest
 
 ROUTINE = """\
 title: Own sounds
@@ -57,3 +58,68 @@ def test_user_wav_and_mp3_sounds_play_at_their_cues(tmp_path):
         heard = signed[at:at + 4410]  # 200 ms: the user's tone, not a bundled sound
         spectrum = np.abs(np.fft.rfft(heard * np.hanning(len(heard))))
         assert abs(np.argmax(spectrum) * 22050 / len(heard) - pitch) < 15, cue
+
+
+def write_samples(path, samples, rate=22050):
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+
+
+def tone(seconds, rate=22050):
+    return 0.3 * 32767 * np.sin(2 * np.pi * 440 * np.arange(int(seconds * rate)) / rate)
+
+
+def _lying_header(path):
+    """A real 1 s tone whose header claims 2**31 frames."""
+    write_samples(path, tone(1))
+    data = bytearray(path.read_bytes())
+    at = data.find(b"data")
+    data[at + 4:at + 8] = (2 ** 31).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+BAD_SOUNDS = {
+    "empty.wav": (lambda path: write_samples(path, []), "cannot be used: it is silent"),
+    "one.wav": (lambda path: write_samples(path, [20000]), "cannot be used: it sounds for less than 10 ms"),
+    "silent.wav": (lambda path: write_samples(path, np.zeros(22050)), "cannot be used: it is silent"),
+    "minute.wav": (lambda path: write_samples(path, tone(61)), "cannot be used: it is longer than 60 s"),
+    "huge.wav": (lambda path: os.truncate(path.write_bytes(b"") or path, 30_000_000),
+                 "is larger than 20,000,000 bytes"),
+    "pipe.wav": (lambda path: os.mkfifo(path), "is not a regular file (a device, FIFO or socket)"),
+    "folder.wav": (lambda path: path.mkdir(), "is a folder, not a file"),
+    "long.mp3": (lambda path: subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=600",
+                                              "-b:a", "8k", str(path)], check=True),
+                 "cannot be used: it is longer than 60 s"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SOUNDS))
+def test_check_plan_and_render_refuse_a_bad_sound_alike_and_write_nothing(tmp_path, name):
+    make, message = BAD_SOUNDS[name]
+    make(tmp_path / name)
+    (tmp_path / "own.yaml").write_text(ROUTINE.replace("beep.wav", name))
+    env = {**os.environ, "COACH_CACHE_DIR": str(tmp_path / "cache")}
+    expected = f"own.yaml:2:17: error: sound file '{name}' {message}"
+    for command in (["check"], ["plan"], ["render"]):
+        done = subprocess.run([sys.executable, "-m", "coach", *command, "own.yaml"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert (done.returncode, done.stderr) == (1, expected + "\n"), command
+    assert not (tmp_path / "own.mp3").exists()
+
+
+def test_a_header_that_claims_more_audio_than_the_file_holds_plays_what_it_holds(tmp_path):
+    """check, plan and render all measure the samples really there (the header claims 27 hours)."""
+    _lying_header(tmp_path / "beep.wav")
+    write_tone(tmp_path / "boop.wav", 330)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", "boop.wav", "boop.mp3"], cwd=tmp_path, check=True)
+    (tmp_path / "own.yaml").write_text(ROUTINE)
+    env = {**os.environ, "COACH_CACHE_DIR": str(tmp_path / "cache")}
+    estimated = json.loads(coach("plan", "--json", "own.yaml", cwd=tmp_path, env=env).stdout)
+    exact = json.loads(coach("plan", "--exact", "--json", "own.yaml", cwd=tmp_path, env=env).stdout)
+    start = [e for plan in (estimated, exact) for e in plan["events"] if e.get("role") == "start"]
+    assert [round(e["end"] - e["start"], 2) for e in start] == [1.0, 1.0]
+    coach("render", "own.yaml", cwd=tmp_path, env=env)
+    assert (tmp_path / "own.mp3").stat().st_size > 0
