@@ -68,26 +68,36 @@ def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, in
 @click.option("--bitrate", type=click.Choice([str(k) for k in BITRATES_KBPS[SAMPLE_RATE]]), default="64",
               show_default=True,
               help="MP3 bitrate in kbps (constant bitrate, mono).")
+@click.option("--force", is_flag=True, help="Render even when the MP3 is already up to date.")
 def render(routine: str | None, output: str | None, length: str | None, include: tuple[str, ...],
-           engine: str | None, voice: str | None, rate: int | None, bitrate: str) -> None:
+           engine: str | None, voice: str | None, rate: int | None, bitrate: str, force: bool) -> None:
     """Render the routine to an MP3 with tags and a chapter per section.
 
-    The MP3 never replaces the routine, a cue sound, a folder or a device;
-    when -o is a symbolic link, the file it points to is replaced.
+    An MP3 that this render would write byte for byte already is left alone
+    ("up to date"). The MP3 never replaces the routine, a cue sound, a folder
+    or a device; when -o is a symbolic link, the file it points to is replaced.
     """
     from pathlib import Path
 
+    from coach.audio.id3 import stored_key
     from coach.durations import format_seconds
+    from coach.export.renderkey import render_key
     from coach.library import load_routine
     from coach.outputpath import output_target
     from coach.render import render_mp3
+    from coach.speech.engines import choose
     from coach.timeline import warning_text
 
     loaded = load_routine(routine)
     requested = Path(output or f"{Path(loaded.path).stem}.mp3")
     target = output_target(requested, loaded.input_files())
-    exact = _exact_loaded(loaded, length, include, engine, voice, rate)
-    render_mp3(exact, target, int(bitrate), _stage())
+    options, spec = _options(length, include), choose(loaded.voice, engine, voice, rate)
+    key = render_key(loaded, options, spec, int(bitrate))
+    if not force and stored_key(target) == key:
+        click.echo(f"{requested}: up to date")
+        return
+    exact = _exact_timeline(loaded, options, spec)
+    render_mp3(exact, target, int(bitrate), _stage(), key)
     timeline = exact.timeline
     click.echo(f"{requested}: {format_seconds(timeline.duration / SAMPLE_RATE)}, {len(timeline.chapters)} chapters")
     for warning in timeline.warnings:
@@ -162,17 +172,17 @@ def _stage():
 
 def _exact(routine_name, length, include, engine, voice, rate):
     from coach.library import load_routine
-
-    return _exact_loaded(load_routine(routine_name), length, include, engine, voice, rate)
-
-
-def _exact_loaded(routine, length, include, engine, voice, rate):
-    from coach.render import exact_timeline
-    from coach.speech.cache import ClipCache, default_dir
     from coach.speech.engines import choose
 
-    spec = choose(routine.voice, engine, voice, rate)
-    return exact_timeline(routine, _options(length, include), spec, ClipCache(default_dir()), _stage())
+    routine = load_routine(routine_name)
+    return _exact_timeline(routine, _options(length, include), choose(routine.voice, engine, voice, rate))
+
+
+def _exact_timeline(routine, options, spec):
+    from coach.render import exact_timeline
+    from coach.speech.cache import ClipCache, default_dir
+
+    return exact_timeline(routine, options, spec, ClipCache(default_dir()), _stage())
 
 
 def _compile(routine_name: str | None, length: str | None, include: tuple[str, ...]):

@@ -56,8 +56,10 @@ def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: 
     return Exact(compile_routine(routine, options, measure, cuesounds.prepared_length), speech)
 
 
-def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet) -> None:
-    from coach.audio.encoder import ChapterMark, Tags, encode_mp3
+def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet, key: str | None = None) -> None:
+    """Mix and encode to `output`; `key` (see `coach.export.renderkey`) goes into the tag."""
+    from coach.audio.encoder import encode_mp3
+    from coach.audio.id3 import ChapterMark, Tags
     from coach.audio.level import track_gain
     from coach.audio.mixer import mix
 
@@ -66,7 +68,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
     clips.update({("sound", event.content): cuesounds.prepared(event.content)
                   for event in timeline.events if event.kind == "sound"})
     tags = Tags(title=timeline.title, artist=timeline.author or "coach", album="coach routines",
-                genre="Fitness", comment=timeline.description)
+                genre="Fitness", comment=timeline.description, key=key)
     chapters = [ChapterMark(c.title, _ms(c.start), _ms(c.end)) for c in timeline.chapters]
     advance = stage("encode", timeline.duration)
 

@@ -96,7 +96,8 @@ def prep_worker(job: dict) -> None:
 
 
 def floor_worker(manifest: dict) -> None:
-    from coach.audio.encoder import ChapterMark, Tags, encode_mp3
+    from coach.audio.encoder import encode_mp3
+    from coach.audio.id3 import ChapterMark, Tags
     samples, block = manifest["samples"], manifest["block"]
     zero = bytes(2 * block)
     blocks = (zero[:2 * min(block, samples - at)] for at in range(0, samples, block))

@@ -10,7 +10,8 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
-from coach.audio.encoder import ChapterMark, Tags, encode_mp3
+from coach.audio.encoder import encode_mp3
+from coach.audio.id3 import ChapterMark, Tags
 from coach.errors import EnvironmentProblem, UsageError
 
 RATE = 22050

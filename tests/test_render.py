@@ -259,7 +259,8 @@ def test_decoded_length_is_the_plan_duration(onsets):
 def test_decoded_length_is_exact_whatever_the_last_frame_holds(tmp_path, remainder):
     """ffmpeg 5.1 + libmp3lame writes 1105 as the end padding when the last frame is padding only
     (length % 576 in 1..46), and decoders then keep up to 46 samples that were never in the mix."""
-    from coach.audio.encoder import Tags, encode_mp3
+    from coach.audio.encoder import encode_mp3
+    from coach.audio.id3 import Tags
 
     length = 3 * RATE + (remainder - 3 * RATE) % 576
     samples = (np.random.default_rng(remainder).standard_normal(length) * 2000).astype("<i2")

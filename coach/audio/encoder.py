@@ -1,8 +1,7 @@
 """PCM blocks to a tagged CBR MP3, written atomically, encoded by ffmpeg while the mixer runs.
 
 ffmpeg (libmp3lame) records the encoder delay and padding in its LAME/Info header, so decoders trim them
-and cues land on the plan uncompensated. We build the ID3v2.3 tag ourselves and prepend it: ffmpeg 5.1
-writes CTOC/CHAP well but the comment only as a user-defined text frame (no COMM), and mutagen's save() sorts CHAP frames by size.
+and cues land on the plan uncompensated. Our own ID3v2.3 tag (`audio.id3`) is prepended to its frames.
 """
 
 from __future__ import annotations
@@ -10,16 +9,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import struct
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from coach.audio.id3 import ChapterMark, Tags, id3_tag
 from coach.errors import EnvironmentProblem, UsageError
 from coach.interrupts import scratch_path
-from coach.limits import MAX_SECTIONS
 
 LAME_TAG_CRC_SPAN = 190
 """The LAME tag's CRC covers the first 190 bytes of the Info frame."""
@@ -32,26 +29,6 @@ _MPEG1_KBPS = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 BITRATES_KBPS = {16000: _MPEG2_KBPS, 22050: _MPEG2_KBPS, 24000: _MPEG2_KBPS,
                  32000: _MPEG1_KBPS, 44100: _MPEG1_KBPS, 48000: _MPEG1_KBPS}
 
-
-
-@dataclass(frozen=True)
-class Tags:
-    """What a phone's music app shows for the track; `comment` holds the routine's description."""
-
-    title: str
-    artist: str | None
-    album: str | None
-    genre: str | None
-    comment: str | None
-
-
-@dataclass(frozen=True)
-class ChapterMark:
-    """One section as a chapter, in milliseconds of decoded audio."""
-
-    title: str
-    start_ms: int
-    end_ms: int
 
 
 def encode_mp3(blocks: Iterable[bytes], path: Path, *, rate: int, tags: Tags, chapters: Sequence[ChapterMark],
@@ -186,54 +163,3 @@ def _prepend(tag: bytes, audio: Path, out: Path) -> None:
             os.fsync(sink.fileno())
     except OSError as problem:
         raise EnvironmentProblem(f"cannot write {out.parent} ({problem.strerror})", OTHER_FOLDER) from None
-
-
-def id3_tag(tags: Tags, chapters: Sequence[ChapterMark]) -> bytes:
-    """The whole ID3v2.3 tag: text frames, COMM, then one CTOC and the CHAP frames in chapter order."""
-    if len(chapters) > MAX_SECTIONS:
-        raise ValueError(f"{len(chapters)} chapters; ID3 allows at most {MAX_SECTIONS}")
-    frames = [_text_frame("TIT2", tags.title)]
-    frames += [_text_frame(frame_id, value) for frame_id, value in
-               (("TPE1", tags.artist), ("TALB", tags.album), ("TCON", tags.genre)) if value]
-    if tags.comment:
-        encoding = _encoding(tags.comment)
-        frames.append(_frame("COMM", bytes([encoding]) + b"eng" + _string(encoding, "")
-                             + _string(encoding, tags.comment)))
-    if chapters:
-        ids = [f"ch{index}".encode() for index in range(len(chapters))]
-        top_level_ordered = 0b11
-        frames.append(_frame("CTOC", b"toc\0" + bytes([top_level_ordered, len(ids)])
-                             + b"".join(element + b"\0" for element in ids)))
-        no_offset = 0xFFFFFFFF  # times, not byte offsets, locate the chapter
-        frames += [_frame("CHAP", element + b"\0"
-                          + struct.pack(">4I", mark.start_ms, mark.end_ms, no_offset, no_offset)
-                          + _text_frame("TIT2", mark.title))
-                   for element, mark in zip(ids, chapters)]
-    body = b"".join(frames)
-    syncsafe = bytes((len(body) >> shift) & 0x7F for shift in (21, 14, 7, 0))
-    return b"ID3\x03\x00\x00" + syncsafe + body
-
-
-def _frame(frame_id: str, content: bytes) -> bytes:
-    return frame_id.encode() + struct.pack(">IH", len(content), 0) + content
-
-
-def _text_frame(frame_id: str, text: str) -> bytes:
-    encoding = _encoding(text)
-    return _frame(frame_id, bytes([encoding]) + _string(encoding, text))
-
-
-def _encoding(text: str) -> int:
-    """0 (Latin-1) when it fits, else 1 (UTF-16 with BOM): v2.3 has no UTF-8."""
-    try:
-        text.encode("latin-1")
-        return 0
-    except UnicodeEncodeError:
-        return 1
-
-
-def _string(encoding: int, text: str) -> bytes:
-    """Terminated; each UTF-16 string carries its own BOM (ffmpeg's reader insists, even on empty ones)."""
-    if encoding == 0:
-        return text.encode("latin-1") + b"\0"
-    return b"\xff\xfe" + text.encode("utf-16-le") + b"\0\0"

@@ -1,0 +1,1 @@
+"""Getting renders onto a phone and keeping them current: content keys, watching, export folders."""
