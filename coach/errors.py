@@ -6,6 +6,16 @@ EXIT_ROUTINE = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
 
+QUOTED_CHARS = 60
+"""Echoed user text longer than this is cut: a message stays one readable line."""
+
+
+def quoted(text: str) -> str:
+    """`text` in single quotes for a message: line breaks and other invisible characters escaped, long text cut."""
+    if len(text) > QUOTED_CHARS:
+        text = text[:QUOTED_CHARS - 3] + "..."
+    return "'" + "".join(char if char.isprintable() else repr(char)[1:-1] for char in text) + "'"
+
 
 class CoachError(Exception):
     """Base of every error `coach` reports to a user without a traceback."""

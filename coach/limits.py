@@ -11,6 +11,8 @@ SAMPLE_RATE = 22050
 MAX_FILE_BYTES = 1_000_000
 MAX_YAML_NODES = 50_000
 MAX_YAML_DEPTH = 64
+MAX_NUMBER_CHARS = 20
+"""A number written longer than this is refused before any arithmetic (no giant ints, no 1e100000000)."""
 MAX_TRACK_SECONDS = 6 * 3600
 MAX_EVENTS = 10_000
 MAX_PHRASE_CHARS = 600

@@ -1,25 +1,32 @@
 """YAML text to plain values that remember where they were written.
 
-Untrusted routines must not run code or exhaust memory: only the safe YAML
-tags are accepted, duplicate keys are errors, and alias expansion is
-bounded by a node budget (a "billion laughs" file is refused, not expanded).
+Untrusted routines must not run code or exhaust the machine: scalars are
+read by our own rules (`coach.scalars`), only the plain YAML tags are
+accepted, duplicate keys are errors, nesting is refused before the parser
+recurses, and alias expansion is bounded by a node budget (a "billion
+laughs" file is refused, not expanded).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Union
 
 import yaml
-from yaml.constructor import SafeConstructor
+from yaml.composer import Composer
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
 
-from coach.errors import RoutineError
+from coach.errors import RoutineError, quoted
 from coach.limits import MAX_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
+from coach.scalars import SCALAR_TAGS, plain_value, tagged_value
 
-_SAFE_TAGS = {
-    "tag:yaml.org,2002:" + name
-    for name in ("null", "bool", "int", "float", "str", "timestamp", "seq", "map", "merge")
-}
+_YAML_TAG = "tag:yaml.org,2002:"
+_NOT_PRINTABLE = re.compile(r"[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+"""What YAML forbids in a stream (PyYAML's own test, which reports it without a line)."""
 
 
 @dataclass(frozen=True)
@@ -61,22 +68,64 @@ class Map:
 Node = Union[Scalar, Seq, Map]
 
 
+def check_size(size: int, path: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise RoutineError(path, 1, 1, f"file is larger than {MAX_FILE_BYTES // 1000} kB")
+
+
 def load_source(text: str, path: str) -> Node:
     """Parse `text` (from `path`, used in messages) into located nodes."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-        raise RoutineError(path, 1, 1, f"file is larger than {MAX_FILE_BYTES // 1000} kB")
+    check_size(len(text.encode("utf-8", "surrogatepass")), path)
+    _refuse_unprintable(text, path)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _RoutineComposer(text, path).get_single_node()
     except yaml.MarkedYAMLError as error:
-        unclosed = _UNCLOSED.get(error.context) if "<stream end>" in (error.problem or "") else None
-        mark = error.context_mark if unclosed else error.problem_mark or error.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise RoutineError(path, line, col, f"invalid YAML: {unclosed or _yaml_problem(error)}") from None
-    except yaml.YAMLError as error:
-        raise RoutineError(path, 1, 1, f"not valid YAML: {error}") from None
+        line, col, message = _yaml_problem(error)
+        raise RoutineError(path, line, col, f"invalid YAML: {message}") from None
     if root is None:
         raise RoutineError(path, 1, 1, "the file is empty; a routine needs a title and sections")
     return _Converter(path).convert(root, depth=0)
+
+
+def _refuse_unprintable(text: str, path: str) -> None:
+    found = _NOT_PRINTABLE.search(text)
+    if found:
+        # Count lines as YAML does (\n, \r\n, \r, U+0085, U+2028, U+2029), so every location agrees.
+        rows = (text[:found.start()] + "x").splitlines()
+        raise RoutineError(path, len(rows), len(rows[-1]),
+                           f"control character U+{ord(found.group()):04X} is not allowed in a routine; remove it")
+
+
+class _RoutineComposer(Reader, Scanner, Parser, Composer, BaseResolver):
+    """PyYAML's parser and composer without its implicit typing, refusing deep nesting as it goes.
+
+    A plain scalar keeps the tag None (no one can write that), so `coach.scalars` reads it.
+    PyYAML composes recursively: the depth is checked before each level, well short of
+    Python's recursion limit.
+    """
+
+    def __init__(self, text: str, path: str):
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        BaseResolver.__init__(self)
+        self.path, self.depth = path, 0
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0]:
+            return None
+        return super().resolve(kind, value, implicit)
+
+    def compose_node(self, parent, index):
+        if self.depth > MAX_YAML_DEPTH:
+            mark = self.peek_event().start_mark
+            raise RoutineError(self.path, mark.line + 1, mark.column + 1, f"nesting deeper than {MAX_YAML_DEPTH} levels")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _UNCLOSED = {
@@ -85,13 +134,29 @@ _UNCLOSED = {
 }
 
 
-def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
-    problem = error.problem or "not valid YAML"
-    if "'\\t'" in problem:
-        return "a tab cannot be used here; indent with spaces"
-    if error.context and "while" not in error.context:
-        problem = f"{error.context}: {problem}"
-    return problem
+def _yaml_problem(error: yaml.MarkedYAMLError) -> tuple[int, int, str]:
+    """Line, column and one clear sentence for a PyYAML error."""
+    context, problem = error.context or "", error.problem or "not valid YAML"
+    mark = error.problem_mark or error.context_mark
+    if "<stream end>" in problem and context in _UNCLOSED:
+        mark, problem = error.context_mark, _UNCLOSED[context]
+    elif context.startswith("found duplicate anchor"):
+        anchor = _quoted_name(context)
+        problem = f"anchor '&{anchor}' is defined twice (first on line {error.context_mark.line + 1})"
+    elif problem.startswith("found undefined alias"):
+        anchor = _quoted_name(problem)
+        problem = f"alias '*{anchor}' has no anchor '&{anchor}' before it"
+    elif "'\\t'" in problem:
+        problem = "a tab cannot be used here; indent with spaces"
+    elif context and "while" not in context:
+        problem = f"{context}: {problem}"
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return line, col, " ".join(problem.split())
+
+
+def _quoted_name(text: str) -> str:
+    """The anchor name PyYAML quoted in its message (anchor names are plain word characters)."""
+    return text.split("'")[1]
 
 
 class _Converter:
@@ -100,7 +165,6 @@ class _Converter:
     def __init__(self, path: str):
         self.path = path
         self.budget = MAX_YAML_NODES
-        self.constructor = SafeConstructor()
 
     def convert(self, node: yaml.Node, depth: int) -> Node:
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
@@ -109,19 +173,32 @@ class _Converter:
             self.fail(node, f"the document expands to more than {MAX_YAML_NODES} values (aliases?)")
         if depth > MAX_YAML_DEPTH:
             self.fail(node, f"nesting deeper than {MAX_YAML_DEPTH} levels")
-        if node.tag not in _SAFE_TAGS:
-            self.fail(node, f"tag '{node.tag.replace('tag:yaml.org,2002:', '!!')}' is not allowed in a routine")
         if isinstance(node, yaml.ScalarNode):
-            return Scalar(self.constructor.construct_object(node), node.value, line, col)
+            return Scalar(self.scalar_value(node), node.value, line, col)
+        self.expect_tag(node, "seq" if isinstance(node, yaml.SequenceNode) else "map")
         if isinstance(node, yaml.SequenceNode):
             return Seq(tuple(self.convert(item, depth + 1) for item in node.value), line, col)
         return Map(self.mapping_items(node, depth), line, col)
+
+    def scalar_value(self, node: yaml.ScalarNode) -> object:
+        if node.tag is None:
+            return plain_value(node.value)
+        self.expect_tag(node, *SCALAR_TAGS)
+        try:
+            return tagged_value(node.tag.removeprefix(_YAML_TAG), node.value)
+        except ValueError as problem:
+            self.fail(node, str(problem))
+
+    def expect_tag(self, node: yaml.Node, *names: str) -> None:
+        if node.tag not in {_YAML_TAG + name for name in names}:
+            tag = node.tag.replace(_YAML_TAG, "!!")
+            self.fail(node, f"tag {quoted(tag)} is not allowed in a routine")
 
     def mapping_items(self, node: yaml.MappingNode, depth: int) -> tuple:
         items: dict[str, tuple[Scalar, Node]] = {}
         merged: dict[str, tuple[Scalar, Node]] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if _is_merge_key(key_node):
                 for source in self.merge_sources(value_node, depth):
                     for key, value in source.items:
                         merged.setdefault(key.text, (key, value))
@@ -131,7 +208,7 @@ class _Converter:
                 self.fail(key_node, "a key must be a plain word, not a list or mapping")
             if key.text in items:
                 first = items[key.text][0]
-                self.fail(key_node, f"duplicate key '{key.text}' (first set on line {first.line})")
+                self.fail(key_node, f"duplicate key {quoted(key.text)} (first set on line {first.line})")
             items[key.text] = (key, self.convert(value_node, depth + 1))
         for name, pair in merged.items():
             items.setdefault(name, pair)
@@ -147,3 +224,9 @@ class _Converter:
     def fail(self, node: yaml.Node, message: str):
         mark = node.start_mark
         raise RoutineError(self.path, mark.line + 1, mark.column + 1, message)
+
+
+def _is_merge_key(node: yaml.Node) -> bool:
+    """`<<: *base` merges a mapping in (written plain, or tagged `!!merge`)."""
+    plain_merge = node.tag is None and node.value == "<<"
+    return isinstance(node, yaml.ScalarNode) and (plain_merge or node.tag == _YAML_TAG + "merge")

@@ -32,10 +32,52 @@ def test_scalars_keep_line_and_column():
 
 
 def test_scalar_text_is_the_source_text():
-    # YAML 1.1 reads 1:30 as base-60 90 but 0:45 as a string; durations use `text`, so both work.
+    # YAML 1.1 would read 1:30 as base-60 90 but 0:45 as a string; ours keeps both as text,
+    # and durations are parsed from `text` anyway.
     root = load_source("a: 1:30\nb: Yes\nc: 0:45\nd: 2.50\n", "r.yaml")
     assert [(root.get(k).value, root.get(k).text) for k in "abcd"] == [
-        (90, "1:30"), (True, "Yes"), ("0:45", "0:45"), (2.5, "2.50")]
+        ("1:30", "1:30"), (True, "Yes"), ("0:45", "0:45"), (2.5, "2.50")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("2024-13-45", "2024-13-45"),   # no implicit dates (PyYAML fails on this one)
+    ("2024-01-01", "2024-01-01"),
+    ("0x_", "0x_"),                 # no hex, octal, binary or base-60 integers
+    ("0x10", "0x10"),
+    ("010", 10),
+    ("1_000", "1_000"),
+    ("1" * 5000, "1" * 5000),       # a number too long to be one stays text
+    ("-12", -12),
+    (".5", 0.5),
+    (".inf", ".inf"),
+    ("1e3", "1e3"),
+    ("~", None),
+    ("off", False),
+    ("'12'", "12"),
+    ("!!str 12", "12"),
+    ("!!int 12", 12),
+    ("!!float 1", 1.0),
+    ("!!bool yes", True),
+    ("!!null ''", None),
+])
+def test_scalars_are_read_by_our_rules(text, value):
+    assert load_source(f"a: {text}\n", "r.yaml").get("a").value == value
+
+
+@pytest.mark.parametrize("text, message", [
+    ("!!int abc", "'abc' is not a whole number, as its tag '!!int' says"),
+    ("!!int yes", "'yes' is not a whole number, as its tag '!!int' says"),
+    ("!!float abc", "'abc' is not a number, as its tag '!!float' says"),
+    ("!!bool maybe", "'maybe' is not true or false, as its tag '!!bool' says"),
+    ("!!null x", "'x' is not null, as its tag '!!null' says"),
+    ("!!timestamp x", "tag '!!timestamp' is not allowed in a routine"),
+    ("!!merge x", "tag '!!merge' is not allowed in a routine"),
+    ("!!str [x]", "tag '!!str' is not allowed in a routine"),
+    ("!!map [x]", "tag '!!map' is not allowed in a routine"),
+])
+def test_explicit_tags_must_fit(text, message):
+    error = _error(f"a: {text}\n")
+    assert (error.lineno, error.col, error.message) == (1, 4, message)
 
 
 def test_loader_lines_point_at_the_step():
@@ -179,3 +221,50 @@ def test_invalid_yaml_located(text, where):
 def test_empty_file_rejected():
     assert "empty" in _error("").message
     assert "empty" in _error("# only a comment\n").message
+
+
+@pytest.mark.parametrize("title", ["2024-13-45", "2024-01-01 10:00:00", "0x_", "1:30:00", "12", "1" * 500])
+def test_a_title_that_looks_like_a_date_or_number_is_just_a_title(title):
+    routine = load_text(f"title: {title}\nsections:\n  - name: S\n    steps:\n      - say: Hi.\n", "r.yaml")
+    assert routine.title == title
+
+
+@pytest.mark.parametrize("text, where", [
+    ("title: T\n  x\x01y\n", (2, 4)),
+    ("a: b\r\nc: \x7f\n", (2, 4)),
+    ("a: [b,\n\x00]\n", (2, 1)),
+    ("a: b\u2028c: \x1b\n", (2, 4)),    # YAML counts U+2028 as a line break, and so do we
+])
+def test_control_character_located_in_one_line(text, where):
+    error = _error(text)
+    assert (error.lineno, error.col) == where
+    assert error.message.startswith("control character U+") and "\n" not in error.message
+
+
+@pytest.mark.parametrize("depth", [65, 489, 1000, 100_000])
+def test_deep_nesting_refused_before_python_recursion_runs_out(depth):
+    error = _error("a: " + "[" * depth + "]" * depth + "\n")
+    assert error.message == "nesting deeper than 64 levels"
+
+
+def test_deep_block_nesting_refused():
+    error = _error("".join(" " * level + "k:\n" for level in range(1000)))
+    assert error.message == "nesting deeper than 64 levels" and error.lineno == 65
+
+
+def test_nesting_of_64_levels_is_fine():
+    assert load_source("a: " + "[" * 63 + "]" * 63 + "\n", "r.yaml").get("a") is not None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: &x 1\nb: &x 2\n", "invalid YAML: anchor '&x' is defined twice (first on line 1)"),
+    ("a: *x\n", "invalid YAML: alias '*x' has no anchor '&x' before it"),
+])
+def test_anchor_mistakes_in_one_clear_line(text, message):
+    assert _error(text).message == message
+
+
+@pytest.mark.parametrize("key", ["a\\nb", "a\\rb", "a\\x85b", "a\\u2028b", "a\\u2029b"])
+def test_echoed_keys_are_escaped(key):
+    error = _error(f'"{key}": 1\n"{key}": 2\n')
+    assert error.message == f"duplicate key 'a{key[1:-1]}b' (first set on line 1)"
