@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from coach.durations import Span, format_seconds
-from coach.errors import CoachError, UsageError
+from coach.errors import CoachError, UsageError, quoted
 from coach.fields import did_you_mean
 from coach.limits import SAMPLE_RATE
 from coach.placement import Measure, build
@@ -74,12 +74,12 @@ def chosen_sections(routine: Routine, include: tuple[str, ...]) -> tuple[Section
     names = {section.name.casefold(): section for section in routine.sections}
     for name in include:
         if name.casefold() not in names:
-            raise UsageError(f"--with '{name}': no such section{did_you_mean(name, [s.name for s in routine.sections])}")
+            raise UsageError(f"--with {quoted(name)}: no such section{did_you_mean(name, [s.name for s in routine.sections])}")
     wanted = {name.casefold() for name in include}
     chosen = tuple(section for section in routine.sections
                    if not section.optional or section.name.casefold() in wanted)
     if not chosen:
-        names = ", ".join(f"'{section.name}'" for section in routine.sections)
+        names = ", ".join(quoted(section.name) for section in routine.sections)
         raise UsageError(f"every section of this routine is optional; choose some with --with ({names})")
     return chosen
 

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from coach.errors import quoted
+
 _UNITS = {"h": 3600, "m": 60, "s": 1}
 _SMALLER = {"h": "m", "m": "s", "s": None}
 _UNIT_WORDS = {
@@ -47,7 +49,7 @@ def parse_duration(text: str, *, allow_negative: bool = False) -> Fraction:
         sign, body = -1, body[1:].strip()
     seconds = _parse_unsigned(body, default_unit="s")
     if seconds is None:
-        raise ValueError(f"'{text}' is not a duration (try 45s, 1m30s or 1:30)")
+        raise ValueError(f"{quoted(text)} is not a duration (try 45s, 1m30s or 1:30)")
     return sign * seconds
 
 
@@ -62,9 +64,9 @@ def parse_span(text: str) -> Span:
     unit = _first_unit(right)
     lo = _parse_unsigned(left.strip(), default_unit=unit)
     if lo is None or hi is None:
-        raise ValueError(f"'{text}' is not a duration range (try 30-45s or 1m-2m)")
+        raise ValueError(f"{quoted(text)} is not a duration range (try 30-45s or 1m-2m)")
     if hi < lo:
-        raise ValueError(f"range '{text}' ends before it starts")
+        raise ValueError(f"range {quoted(text)} ends before it starts")
     return Span(lo, hi)
 
 

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Iterable
 
 from coach.durations import Span, parse_duration, parse_span
-from coach.errors import RoutineError
+from coach.errors import RoutineError, quoted
 from coach.limits import MAX_PHRASE_CHARS
 from coach.yamlsource import Map, Node, Scalar, Seq
 
@@ -46,7 +46,7 @@ class Fields:
         for key, _ in node.items:
             if key.text not in allowed:
                 hint = did_you_mean(key.text, allowed)
-                raise source.error(key, f"unknown key '{key.text}' in {what}{hint}")
+                raise source.error(key, f"unknown key {quoted(key.text)} in {what}{hint}")
 
     def has(self, key: str) -> bool:
         return self.node.get(key) is not None
@@ -129,8 +129,8 @@ class Fields:
             return default
         value = node.value if isinstance(node, Scalar) else None
         if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
-            shown = node.text if isinstance(node, Scalar) else "a list or mapping"
-            raise self.source.error(node, f"'{key}' must be {kind_name} from {low:g} to {high:g}, not '{shown}'")
+            shown = quoted(node.text) if isinstance(node, Scalar) else "a list or mapping"
+            raise self.source.error(node, f"'{key}' must be {kind_name} from {low:g} to {high:g}, not {shown}")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
@@ -138,8 +138,8 @@ class Fields:
         if node is None:
             return default
         if not isinstance(node, Scalar) or not isinstance(node.value, bool):
-            shown = node.text if isinstance(node, Scalar) else "a list or mapping"
-            raise self.source.error(node, f"'{key}' must be true or false, not '{shown}'")
+            shown = quoted(node.text) if isinstance(node, Scalar) else "a list or mapping"
+            raise self.source.error(node, f"'{key}' must be true or false, not {shown}")
         return node.value
 
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
@@ -148,7 +148,7 @@ class Fields:
             return default
         text = self._scalar_text(node, key)
         if text not in choices:
-            raise self.source.error(node, f"'{key}' must be one of {', '.join(choices)}, not '{text}'"
+            raise self.source.error(node, f"'{key}' must be one of {', '.join(choices)}, not {quoted(text)}"
                                     + did_you_mean(text, choices))
         return text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from coach.errors import UsageError
+from coach.errors import UsageError, quoted
 from coach.fields import did_you_mean
 from coach.loader import load_file, load_text
 from coach.routine import Routine
@@ -28,6 +28,6 @@ def load_routine(name_or_path: str | None) -> Routine:
         text = (resources.files("coach.routines") / f"{name}.yaml").read_text("utf-8")
         return load_text(text, f"{name}.yaml")
     if path.suffix in (".yaml", ".yml") or "/" in name:
-        raise UsageError(f"routine file '{name}' not found")
-    raise UsageError(f"'{name}' is neither a routine file nor a built-in routine "
+        raise UsageError(f"routine file {quoted(name)} not found")
+    raise UsageError(f"{quoted(name)} is neither a routine file nor a built-in routine "
                      f"({', '.join(builtin_names())}){did_you_mean(name, builtin_names())}")

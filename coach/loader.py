@@ -13,7 +13,7 @@ from pathlib import Path
 
 from coach import cuesounds
 from coach.durations import Span
-from coach.errors import RoutineError
+from coach.errors import RoutineError, quoted
 from coach.fields import Fields, Source, did_you_mean
 from coach.limits import MAX_COUNTDOWN, MAX_ROUNDS, MAX_SECTIONS, MAX_TRACK_SECONDS, RATE_RANGE
 from coach.routine import (ENGINES, SOUND_ROLES, Announcement, Breath, Breathing, Cue, Hold,
@@ -92,7 +92,7 @@ class _Loader:
         for number, item in enumerate(node.items, 1):
             section = self.section(item, number, timing, sounds)
             if section.name.casefold() in seen:
-                raise self.source.error(item, f"a second section named '{section.name}' "
+                raise self.source.error(item, f"a second section named {quoted(section.name)} "
                                         f"(first on line {seen[section.name.casefold()]})")
             seen[section.name.casefold()] = section.line
             sections.append(section)
@@ -100,16 +100,16 @@ class _Loader:
 
     def section(self, node, number: int, timing: Timing, sounds: Sounds) -> Section:
         named = node.get("name") if isinstance(node, Map) else None
-        what = f"section '{named.text}'" if isinstance(named, Scalar) and named.text else f"section {number}"
+        what = f"section {quoted(named.text)}" if isinstance(named, Scalar) and named.text else f"section {number}"
         fields = self.source.mapping(node, what, SECTION_KEYS)
         name = fields.text("name")
         if name is None:
             raise fields.error("name", f"section {number} needs a 'name'")
         timing = self.timing(fields, timing)
-        sounds = self.sounds(fields.raw("sound"), sounds, f"section '{name}' sound")
+        sounds = self.sounds(fields.raw("sound"), sounds, f"section {quoted(name)} sound")
         steps_node = fields.require("steps")
         if not isinstance(steps_node, Seq) or not steps_node.items:
-            raise self.source.error(steps_node, f"'steps' of section '{name}' must be a non-empty list")
+            raise self.source.error(steps_node, f"'steps' of section {quoted(name)} must be a non-empty list")
         return Section(
             name=name, say=self.checked(fields, "say", fields.text("say", name)),
             optional=fields.boolean("optional", False),
@@ -157,7 +157,7 @@ class _Loader:
             name=name, say=self.checked(fields, "say", fields.text("say", name), placeholders),
             duration=duration, sides=sides, rounds=fields.integer("rounds", 1, 1, MAX_ROUNDS),
             cues=self.cues(fields, placeholders), timing=self.timing(fields, timing),
-            sounds=self.sounds(fields.raw("sound"), sounds, f"step '{name}' sound"), line=fields.node.line,
+            sounds=self.sounds(fields.raw("sound"), sounds, f"step {quoted(name)} sound"), line=fields.node.line,
         )
 
     def breathing(self, fields: Fields, timing: Timing, sounds: Sounds) -> Breathing:
@@ -166,14 +166,14 @@ class _Loader:
             name=name, say=self.checked(fields, "say", fields.text("say", name)),
             breath=self.breath(self.source.mapping(fields.raw("breathe"), "'breathe'", BREATHE_KEYS)),
             cues=self.cues(fields, ()), timing=self.timing(fields, timing),
-            sounds=self.sounds(fields.raw("sound"), sounds, f"step '{name}' sound"), line=fields.node.line,
+            sounds=self.sounds(fields.raw("sound"), sounds, f"step {quoted(name)} sound"), line=fields.node.line,
         )
 
     def step_name(self, fields: Fields) -> str:
         name = fields.text("name")
         if name is None:
             raise fields.error("name", "a timed step needs a 'name' (used in previews and the plan)")
-        fields.what = f"step '{name}'"
+        fields.what = f"step {quoted(name)}"
         return name
 
     def breath(self, fields: Fields) -> Breath:
@@ -206,7 +206,7 @@ class _Loader:
             values = []
         if names is None or len(values) != len(parts) or any(v < 0 for v in values) \
                 or values[0] == 0 or values[names.index("exhale")] == 0:
-            raise fields.error("pattern", f"'pattern' must be like 4-6, 4-7-8 or 4-4-4-4 (seconds), not '{text}'")
+            raise fields.error("pattern", f"'pattern' must be like 4-6, 4-7-8 or 4-4-4-4 (seconds), not {quoted(text)}")
         return dict(zip(names, values))
 
     def counted(self, fields: Fields) -> int | None:
@@ -307,5 +307,5 @@ class _Loader:
                 if name == "side":
                     raise fields.error(key, "'{side}' is used but this step has no 'sides'")
                 hint = did_you_mean(name, placeholders)
-                raise fields.error(key, f"unknown placeholder '{{{name}}}' in '{key}'{hint}")
+                raise fields.error(key, f"unknown placeholder {quoted('{' + name + '}')} in '{key}'{hint}")
         return text
