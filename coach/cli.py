@@ -11,7 +11,7 @@ import click
 
 from coach.audio.encoder import BITRATES_KBPS
 from coach.errors import EXIT_ROUTINE, EXIT_USAGE, CoachError, UsageError
-from coach.limits import RATE_RANGE, SAMPLE_RATE
+from coach.limits import MAX_TRACK_SECONDS, RATE_RANGE, SAMPLE_RATE
 from coach.speech.engines import ENGINE_NAMES
 
 ROUTINE = click.argument("routine", required=False)
@@ -212,6 +212,8 @@ def _options(length: str | None, include: tuple[str, ...]):
             raise UsageError(f"--length: {problem}") from None
         if target <= 0:
             raise UsageError("--length must be longer than zero")
+        if target > MAX_TRACK_SECONDS:
+            raise UsageError(f"--length is longer than the {MAX_TRACK_SECONDS // 3600} h limit")
     return Options(length=target, include=include)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from coach.errors import quoted
+from coach.limits import MAX_NUMBER_CHARS
 
 _UNITS = {"h": 3600, "m": 60, "s": 1}
 _SMALLER = {"h": "m", "m": "s", "s": None}
@@ -22,6 +23,7 @@ _UNIT_WORDS = {
 _NUMBER = r"\d+(?:\.\d+)?"
 _PART = re.compile(rf"\s*({_NUMBER})\s*([a-z]*)\s*")
 _CLOCK = re.compile(rf"^(\d+):([0-5]\d(?:\.\d+)?)(?::([0-5]\d(?:\.\d+)?))?$")
+_TOO_LONG = re.compile(rf"[\d.]{{{MAX_NUMBER_CHARS + 1}}}")
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ def format_seconds(seconds: float | Fraction) -> str:
 
 
 def _parse_unsigned(body: str, default_unit: str) -> Fraction | None:
+    if _TOO_LONG.search(body):  # no arithmetic on numbers no duration needs
+        return None
     clock = _CLOCK.match(body)
     if clock:
         first, second, third = clock.groups()

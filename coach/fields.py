@@ -12,8 +12,13 @@ from typing import Iterable
 
 from coach.durations import Span, parse_duration, parse_span
 from coach.errors import RoutineError, quoted
-from coach.limits import MAX_PHRASE_CHARS
+from coach.limits import MAX_PHRASE_CHARS, MAX_TRACK_SECONDS
 from coach.yamlsource import Map, Node, Scalar, Seq
+
+
+def too_long(key: str) -> str:
+    """The message for a duration past the track limit: nothing in a routine can be longer."""
+    return f"'{key}' is longer than the {MAX_TRACK_SECONDS // 3600} h limit"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -100,6 +105,8 @@ class Fields:
             raise self.source.error(node, str(problem)) from None
         if span.lo < 0 or (span.lo == 0 and not zero_ok):
             raise self.source.error(node, f"'{key}' must be longer than zero")
+        if span.hi > MAX_TRACK_SECONDS:
+            raise self.source.error(node, too_long(key))
         return span
 
     def duration(self, key: str, default: Fraction | None = None, *, zero_ok: bool = False,
@@ -115,6 +122,8 @@ class Fields:
             raise self.source.error(node, str(problem)) from None
         if value == 0 and not zero_ok or value < 0 and not negative_ok:
             raise self.source.error(node, f"'{key}' must be longer than zero")
+        if abs(value) > MAX_TRACK_SECONDS:
+            raise self.source.error(node, too_long(key))
         return value
 
     def integer(self, key: str, default: int, low: int, high: int) -> int:

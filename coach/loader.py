@@ -7,15 +7,14 @@ so the compiler only ever sees a routine that makes sense.
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from dataclasses import fields as dataclass_fields, replace
 from pathlib import Path
 
 from coach import cuesounds
-from coach.durations import Span
+from coach.durations import Span, parse_duration
 from coach.errors import RoutineError, quoted
-from coach.fields import Fields, Source, did_you_mean
-from coach.limits import MAX_COUNTDOWN, MAX_ROUNDS, MAX_SECTIONS, MAX_TRACK_SECONDS, RATE_RANGE
+from coach.fields import Fields, Source, did_you_mean, too_long
+from coach.limits import MAX_COUNTDOWN, MAX_EVENTS, MAX_ROUNDS, MAX_SECTIONS, MAX_TRACK_SECONDS, RATE_RANGE
 from coach.routine import (ENGINES, SOUND_ROLES, Announcement, Breath, Breathing, Cue, Hold,
                            Phrases, Rest, Routine, Section, Sounds, Timing, Voice)
 from coach.yamlsource import Map, Scalar, Seq, load_source
@@ -67,8 +66,6 @@ class _Loader:
         if title is None:
             raise top.error("title", "the routine needs a 'title'")
         length = top.duration("length")
-        if length is not None and length > MAX_TRACK_SECONDS:
-            raise top.error("length", f"'length' is longer than the {MAX_TRACK_SECONDS // 3600} h limit")
         timing = self.timing(self.source.mapping(top.raw("defaults") or Map((), 1, 1), "defaults", TIMING_KEYS), Timing())
         sounds = self.sounds(top.raw("sounds"), Sounds(), "sounds")
         sections = self.sections(top, timing, sounds)
@@ -150,8 +147,6 @@ class _Loader:
         name = self.step_name(fields)
         sides = self.sides(fields)
         duration = fields.span("duration")
-        if duration.hi > MAX_TRACK_SECONDS:
-            raise fields.error("duration", f"'duration' is longer than the {MAX_TRACK_SECONDS // 3600} h limit")
         placeholders = ("side",) if sides else ()
         return Hold(
             name=name, say=self.checked(fields, "say", fields.text("say", name), placeholders),
@@ -191,7 +186,7 @@ class _Loader:
         counted = self.counted(fields)
         breath = Breath(inhale=phases["inhale"], hold=phases.get("hold", 0), exhale=phases["exhale"],
                         hold_after=phases.get("hold_after", 0), length=fields.span("duration"),
-                        cycles=fields.integer("cycles", 0, 1, 10_000) or None, counted=counted)
+                        cycles=fields.integer("cycles", 0, 1, MAX_EVENTS) or None, counted=counted)
         if breath.length and breath.length.lo < breath.period:
             raise fields.error("duration", "'duration' is shorter than one breathing cycle")
         return breath
@@ -201,19 +196,20 @@ class _Loader:
         parts = text.split("-")
         names = {2: ("inhale", "exhale"), 3: ("inhale", "hold", "exhale"), 4: PHASES}.get(len(parts))
         try:
-            values = [Fraction(part.strip()) for part in parts]
-        except (ValueError, ZeroDivisionError):
+            values = [parse_duration(part) for part in parts]
+        except ValueError:
             values = []
-        if names is None or len(values) != len(parts) or any(v < 0 for v in values) \
-                or values[0] == 0 or values[names.index("exhale")] == 0:
+        if names is None or not values or values[0] == 0 or values[names.index("exhale")] == 0:
             raise fields.error("pattern", f"'pattern' must be like 4-6, 4-7-8 or 4-4-4-4 (seconds), not {quoted(text)}")
+        if max(values) > MAX_TRACK_SECONDS:
+            raise fields.error("pattern", too_long("pattern"))
         return dict(zip(names, values))
 
     def counted(self, fields: Fields) -> int | None:
         node = fields.raw("count")
         if isinstance(node, Scalar) and node.text == "all":
             return None
-        return fields.integer("count", 0, 0, 10_000)
+        return fields.integer("count", 0, 0, MAX_EVENTS)
 
     def sides(self, fields: Fields) -> tuple[str, ...]:
         node = fields.raw("sides")

@@ -77,6 +77,8 @@ def test_table_shows_time_section_step_and_words():
     (["plan", "missing.yaml"], "not found"),
     (["plan", "--with", "Massage gn"], "did you mean 'Massage gun'"),
     (["plan", "--length", "soon"], "--length"),
+    (["plan", "--length", "9" * 300], "--length: '999"),
+    (["plan", "--length", "7h"], "--length is longer than the 6 h limit"),
 ])
 def test_usage_errors_exit_2_with_one_line(args, message):
     result = subprocess.run([sys.executable, "-m", "coach", *args], capture_output=True, text=True)

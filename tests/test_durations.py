@@ -122,6 +122,10 @@ def test_durations_through_yaml(yaml_value, lo, hi):
     ("[45]", "needs a value"),
     ("", "needs a value"),
     ("7h", "6 h limit"),
+    ("300000000000000", "6 h limit"),
+    ("9" * 300, "not a duration"),
+    ("1:" + "9" * 300, "not a duration"),
+    ("1e100000000", "not a duration"),
 ])
 def test_rejected_durations_through_yaml(yaml_value, message):
     with pytest.raises(RoutineError) as caught:
@@ -151,3 +155,9 @@ def test_format_seconds(seconds, text):
 @pytest.mark.parametrize("text", ["45s", "1m30s", "2.5s", "1h02m", "11m30.5s"])
 def test_format_seconds_reads_back(text):
     assert format_seconds(parse_duration(text)) == text
+
+
+@pytest.mark.parametrize("text", ["1" * 21, "0." + "1" * 20, "1" * 21 + ":00", "1-" + "1" * 21 + "s"])
+def test_numbers_too_long_for_a_duration_are_refused_before_arithmetic(text):
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_span(text)
