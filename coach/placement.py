@@ -9,6 +9,7 @@ never by adding up floats.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -57,8 +58,10 @@ class _Builder:
         self.warnings: dict[tuple, CompileWarning] = {}
         self.lane = SpeechLane()
         self.cursor = 0
+        self.asked = 0
 
     def run(self, sections: tuple[Section, ...]) -> Timeline:
+        self.count_steps(sections)
         sequence = [(section, step) for section in sections
                     for _ in range(section.rounds) for step in section.steps]
         chapters = []
@@ -79,6 +82,14 @@ class _Builder:
             events=tuple(sorted(self.events, key=lambda event: event.start)),
             warnings=tuple(self.warnings.values()),
         )
+
+    def count_steps(self, sections: tuple[Section, ...]) -> None:
+        """Refuse before starting a session of more steps than events (a rest of 0 s has no event, but costs work)."""
+        steps = 0
+        for section in sections:
+            steps += section.rounds * len(section.steps)
+            if steps > MAX_EVENTS:
+                raise self.past_limit(section.line, f"the routine would play more than {MAX_EVENTS} steps")
 
     def section_start(self, section: Section) -> None:
         where = Where(section.name, line=section.line)
@@ -184,8 +195,8 @@ class _Builder:
         """User cues ride on the out-breath: each moves to the next exhale onset and must fit in it."""
         seconds = Fraction(end - t0, SAMPLE_RATE)
         for cue, offset, text in _cue_times(step.cues, seconds):
-            target = t0 + samples(offset)
-            phase = next(((onset, phase_end) for onset, phase_end in exhales if onset >= target), None)
+            index = bisect.bisect_left(exhales, (t0 + samples(offset),))
+            phase = exhales[index] if index < len(exhales) else None
             if phase is None:
                 self.warn(cue.line, f"cue '{text}' at {format_seconds(offset)} comes after the last "
                                     f"out-breath of '{step.name}'; it is left out")
@@ -252,22 +263,34 @@ class _Builder:
         self.add(Event(start, end, "sound", role, sound, where.section, where.step, where.side, where.round, where.line))
 
     def add(self, event: Event) -> None:
-        if len(self.events) >= MAX_EVENTS:
-            raise RoutineError(self.routine.path, event.line, 1,
-                               f"the routine would have more than {MAX_EVENTS} events")
+        self.count_event(event.line)
         self.check_length(event.end, event.line)
         self.events.append(event)
 
-    def check_length(self, at: int, line: int) -> None:
+    def count_event(self, line: int | None) -> None:
+        """Count an event the routine asks for, placed or left out: past the limit, stop at once.
+
+        Left-out cues count too, or a cue every 0.0002 s would cost minutes of work for nothing.
+        """
+        self.asked += 1
+        if self.asked > MAX_EVENTS:
+            raise self.past_limit(line, f"the routine would have more than {MAX_EVENTS} events")
+
+    def check_length(self, at: int, line: int | None) -> None:
         if at > MAX_TRACK_SECONDS * SAMPLE_RATE:
-            raise RoutineError(self.routine.path, line, 1,
-                               f"the routine would last longer than {MAX_TRACK_SECONDS // 3600} hours")
+            raise self.past_limit(line, f"the routine would last longer than {MAX_TRACK_SECONDS // 3600} hours")
+
+    def past_limit(self, line: int | None, message: str) -> RoutineError:
+        # The closing phrase belongs to no line; it is blamed on the top of the file.
+        return RoutineError(self.routine.path, line or 1, 1, message)
 
     def speech_length(self, text: str) -> int:
         # A clip of n samples measures n / SAMPLE_RATE; the tolerance undoes float error there.
         return max(1, math.ceil(self.measure(text) * SAMPLE_RATE - 1e-6))
 
     def warn(self, line: int | None, message: str) -> None:
+        """Note a cue or phrase that is left out (every warning is one)."""
+        self.count_event(line)
         self.warnings.setdefault((line, message), CompileWarning(line, message))
 
 

@@ -101,7 +101,8 @@ class _RoutineComposer(Reader, Scanner, Parser, Composer, BaseResolver):
 
     A plain scalar keeps the tag None (no one can write that), so `coach.scalars` reads it.
     PyYAML composes recursively: the depth is checked before each level, well short of
-    Python's recursion limit.
+    Python's recursion limit, and the count of values before each one, so a huge flat
+    file stops early too.
     """
 
     def __init__(self, text: str, path: str):
@@ -110,7 +111,7 @@ class _RoutineComposer(Reader, Scanner, Parser, Composer, BaseResolver):
         Parser.__init__(self)
         Composer.__init__(self)
         BaseResolver.__init__(self)
-        self.path, self.depth = path, 0
+        self.path, self.depth, self.nodes = path, 0, 0
 
     def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode and implicit[0]:
@@ -118,14 +119,20 @@ class _RoutineComposer(Reader, Scanner, Parser, Composer, BaseResolver):
         return super().resolve(kind, value, implicit)
 
     def compose_node(self, parent, index):
+        self.nodes += 1
         if self.depth > MAX_YAML_DEPTH:
-            mark = self.peek_event().start_mark
-            raise RoutineError(self.path, mark.line + 1, mark.column + 1, f"nesting deeper than {MAX_YAML_DEPTH} levels")
+            self.refuse(f"nesting deeper than {MAX_YAML_DEPTH} levels")
+        if self.nodes > MAX_YAML_NODES:
+            self.refuse(f"the file has more than {MAX_YAML_NODES} values")
         self.depth += 1
         try:
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+    def refuse(self, message: str):
+        mark = self.peek_event().start_mark
+        raise RoutineError(self.path, mark.line + 1, mark.column + 1, message)
 
 
 _UNCLOSED = {

@@ -1,10 +1,14 @@
 """Focused cases of placement the properties do not single out: rests that speak, phrases
 switched off, targets beyond a limit."""
 
+import time
 from fractions import Fraction
+
+import pytest
 
 from coach import cuesounds
 from coach.compiler import Options, compile_routine
+from coach.errors import RoutineError
 from coach.loader import load_text
 
 
@@ -40,3 +44,21 @@ def test_a_target_past_the_six_hour_limit_at_full_range_still_fits_without_a_war
     timeline = plan(text, length=Fraction(3600))
     assert timeline.duration <= 3600 * 22050 and timeline.duration > 3500 * 22050
     assert timeline.warnings == ()
+
+
+def _refused_quickly(text: str, message: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(RoutineError, match=message):
+        plan(text)
+    assert time.monotonic() - started < 5  # was 312 s for the first routine below: work must stop at the limit
+
+
+def test_left_out_cues_count_toward_the_event_limit():
+    _refused_quickly("title: T\nsections:\n  - name: S\n    rounds: 80\n    steps:\n"
+                     "      - {name: H, duration: 30s, sides: both, rounds: 10, cues: [{every: 0.0002s, say: Hi.}]}\n",
+                     "more than 10000 events")
+
+
+def test_steps_without_events_still_count():
+    _refused_quickly("title: T\nsections:\n  - name: S\n    rounds: 100\n    steps: [" + "{rest: 0s}, " * 101 + "]\n",
+                     "more than 10000 steps")

@@ -268,3 +268,8 @@ def test_anchor_mistakes_in_one_clear_line(text, message):
 def test_echoed_keys_are_escaped(key):
     error = _error(f'"{key}": 1\n"{key}": 2\n')
     assert error.message == f"duplicate key 'a{key[1:-1]}b' (first set on line 1)"
+
+
+def test_a_huge_flat_file_stops_at_the_value_limit():
+    error = _error("a: [" + "x, " * 60_000 + "x]\n")
+    assert error.message == "the file has more than 50000 values"
