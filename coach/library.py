@@ -27,6 +27,8 @@ def load_routine(name_or_path: str | None) -> Routine:
     if name in builtin_names():
         text = (resources.files("coach.routines") / f"{name}.yaml").read_text("utf-8")
         return load_text(text, f"{name}.yaml")
+    if path.exists():  # a folder, a pipe or a device: load_file says which
+        return load_file(path)
     if path.suffix in (".yaml", ".yml") or "/" in name:
         raise UsageError(f"routine file {quoted(name)} not found")
     raise UsageError(f"{quoted(name)} is neither a routine file nor a built-in routine "

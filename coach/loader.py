@@ -12,11 +12,12 @@ from pathlib import Path
 
 from coach import cuesounds
 from coach.durations import Span, parse_duration
-from coach.errors import RoutineError, quoted
+from coach.errors import quoted
 from coach.fields import Fields, Source, did_you_mean, too_long
 from coach.limits import MAX_COUNTDOWN, MAX_EVENTS, MAX_ROUNDS, MAX_SECTIONS, MAX_TRACK_SECONDS, RATE_RANGE
 from coach.routine import (ENGINES, SOUND_ROLES, Announcement, Breath, Breathing, Cue, Hold,
                            Phrases, Rest, Routine, Section, Sounds, Timing, Voice)
+from coach.routinefile import read_routine_text
 from coach.yamlsource import Map, Scalar, Seq, load_source
 
 TIMING_KEYS = ("prepare", "switch", "rest", "countdown", "halfway")
@@ -36,18 +37,7 @@ def load_file(path: str | Path, display: str | None = None) -> Routine:
     """Read and validate the routine at `path` (`display` is the name used in messages)."""
     path = Path(path)
     shown = display or str(path)
-    source = Source(shown)
-    try:
-        data = path.read_bytes()
-    except OSError as problem:
-        raise source.error(None, f"cannot read the file: {problem.strerror}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as problem:
-        before = data[:problem.start].decode("utf-8", "replace").split("\n")
-        raise RoutineError(shown, len(before), len(before[-1]) + 1,
-                           "the file is not UTF-8 text; save it as UTF-8") from None
-    return load_text(text, shown, base_dir=path.parent)
+    return load_text(read_routine_text(path, shown), shown, base_dir=path.parent)
 
 
 def load_text(text: str, path: str, base_dir: Path = Path(".")) -> Routine:
