@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from coach.durations import Span, format_seconds
-from coach.errors import CoachError, UsageError, quoted
+from coach.errors import CoachError, RoutineError, UsageError, quoted
 from coach.fields import did_you_mean
 from coach.limits import SAMPLE_RATE
 from coach.placement import Measure, build
@@ -78,9 +78,10 @@ def chosen_sections(routine: Routine, include: tuple[str, ...]) -> tuple[Section
     wanted = {name.casefold() for name in include}
     chosen = tuple(section for section in routine.sections
                    if not section.optional or section.name.casefold() in wanted)
-    if not chosen:
+    if not chosen:  # only when nothing is asked for: every --with name is a section that plays
         names = ", ".join(quoted(section.name) for section in routine.sections)
-        raise UsageError(f"every section of this routine is optional; choose some with --with ({names})")
+        raise RoutineError(routine.path, routine.sections[0].line, 1, "every section is optional, so nothing "
+                           f"would play; make one not optional, or choose some with --with ({names})")
     return chosen
 
 

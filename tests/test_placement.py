@@ -62,3 +62,10 @@ def test_left_out_cues_count_toward_the_event_limit():
 def test_steps_without_events_still_count():
     _refused_quickly("title: T\nsections:\n  - name: S\n    rounds: 100\n    steps: [" + "{rest: 0s}, " * 101 + "]\n",
                      "more than 10000 steps")
+
+
+def test_a_routine_of_optional_sections_plays_what_is_chosen():
+    text = "title: T\nsections:\n  - {name: A, optional: true, steps: [{say: Hi.}]}\n  - {name: B, optional: true, steps: [{say: Ho.}]}\n"
+    with pytest.raises(RoutineError, match="every section is optional"):
+        plan(text)
+    assert [chapter.title for chapter in plan(text, include=("b",)).chapters] == ["B"]
