@@ -10,6 +10,7 @@ laughs" file is refused, not expanded).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Union
 
@@ -92,8 +93,12 @@ def _refuse_unprintable(text: str, path: str) -> None:
     if found:
         # Count lines as YAML does (\n, \r\n, \r, U+0085, U+2028, U+2029), so every location agrees.
         rows = (text[:found.start()] + "x").splitlines()
-        raise RoutineError(path, len(rows), len(rows[-1]),
-                           f"control character U+{ord(found.group()):04X} is not allowed in a routine; remove it")
+        raise RoutineError(path, len(rows), len(rows[-1]), _control_character(found.group()))
+
+
+def _control_character(char: str) -> str:
+    kind = "control character" if unicodedata.category(char) == "Cc" else "character"
+    return f"{kind} U+{ord(char):04X} is not allowed in a routine; remove it"
 
 
 class _RoutineComposer(Reader, Scanner, Parser, Composer, BaseResolver):
@@ -150,6 +155,8 @@ def _yaml_problem(error: yaml.MarkedYAMLError) -> tuple[int, int, str]:
     elif context.startswith("found duplicate anchor"):
         anchor = _quoted_name(context)
         problem = f"anchor '&{anchor}' is defined twice (first on line {error.context_mark.line + 1})"
+    elif context.startswith("expected a single document"):
+        problem = "a routine is one YAML document; remove this second one"
     elif problem.startswith("found undefined alias"):
         anchor = _quoted_name(problem)
         problem = f"alias '*{anchor}' has no anchor '&{anchor}' before it"
@@ -188,6 +195,10 @@ class _Converter:
         return Map(self.mapping_items(node, depth), line, col)
 
     def scalar_value(self, node: yaml.ScalarNode) -> object:
+        # A quoted "\0" or "\ud800" is not in the file as such, but is just as unusable.
+        hidden = _NOT_PRINTABLE.search(node.value)
+        if hidden:
+            self.fail(node, _control_character(hidden.group()))
         if node.tag is None:
             return plain_value(node.value)
         self.expect_tag(node, *SCALAR_TAGS)

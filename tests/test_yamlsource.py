@@ -241,6 +241,22 @@ def test_control_character_located_in_one_line(text, where):
     assert error.message.startswith("control character U+") and "\n" not in error.message
 
 
+@pytest.mark.parametrize("text, message", [
+    ('a: "x\\0"\n', "control character U+0000 is not allowed in a routine; remove it"),
+    ('"\\x1b": x\n', "control character U+001B is not allowed in a routine; remove it"),
+    ('a: "\\ud800"\n', "character U+D800 is not allowed in a routine; remove it"),
+    ('a: "\\uFFFE"\n', "character U+FFFE is not allowed in a routine; remove it"),
+])
+def test_escaped_control_characters_are_refused_at_their_scalar(text, message):
+    # They never reach a title tag, a speech engine or the terminal, where they fail or do harm.
+    error = _error(text)
+    assert (error.lineno, error.message) == (1, message)
+
+
+def test_escaped_line_breaks_and_tabs_are_text():
+    assert load_source('a: "x\\ty\\nz\\u2028"\n', "r.yaml").get("a").value == "x\ty\nz\u2028"
+
+
 @pytest.mark.parametrize("depth", [65, 489, 1000, 100_000])
 def test_deep_nesting_refused_before_python_recursion_runs_out(depth):
     error = _error("a: " + "[" * depth + "]" * depth + "\n")
