@@ -105,16 +105,41 @@ def _lines_edit(text: str, rng: random.Random) -> str:
     return "\n".join(lines)
 
 
+VALUE = r"(?m): ([^\n]+)$"
+
+
+def _replace_one(text: str, rng: random.Random, pattern: str, new) -> str:
+    """`text` with group 1 of one random match of `pattern` replaced by `new(old)`."""
+    found = list(re.finditer(pattern, text))
+    if not found:
+        return text
+    match = rng.choice(found)
+    return text[:match.start(1)] + new(match.group(1)) + text[match.end(1):]
+
+
 def _value_swap(text: str, rng: random.Random) -> str:
     """A value after `key:` becomes an odd scalar, a list of itself or a mapping."""
-    values = list(re.finditer(r"(?m)(?<=: )[^\n]+$", text))
-    if not values:
-        return text
-    found = rng.choice(values)
-    value = found.group()
-    new = rng.choice([rng.choice(ODD_SCALARS), rng.choice(ODD_SCALARS), f"[{value}]", f"{{x: {value}}}",
-                      f"!!str {value}", f"!!int {value}", f"{value}{value}", value.upper()])
-    return text[:found.start()] + new + text[found.end():]
+    return _replace_one(text, rng, VALUE, lambda value: rng.choice([
+        rng.choice(ODD_SCALARS), rng.choice(ODD_SCALARS), f"[{value}]", f"{{x: {value}}}",
+        f"!!str {value}", f"!!int {value}", f"{value}{value}", value.upper()]))
+
+
+def _text_swap(text: str, rng: random.Random) -> str:
+    """A title, name or say becomes odd text: escapes, separators, braces, other scripts, numbers."""
+    return _replace_one(text, rng, r"(?m)(?:title|name|say): ([^\n]+)$", lambda _: rng.choice(ODD_TEXTS))
+
+
+def _key_swap(text: str, rng: random.Random) -> str:
+    """A key becomes another key of the format: a number where a word belongs, a list where a duration does."""
+    return _replace_one(text, rng, r"(?m)^[ -]*([a-z_]+):", lambda _: rng.choice(FORMAT_KEYS))
+
+
+def _nest(text: str, rng: random.Random) -> str:
+    """Deep nesting, flow or block, at a value."""
+    depth = rng.choice([60, 66, 200, 490, 1000, 5000])
+    return _replace_one(text, rng, VALUE, lambda _: rng.choice([
+        "[" * depth + "]" * depth, "{a: " * depth + "1" + "}" * depth,
+        "\n" + "".join(" " * (level + 1) + "- \n" for level in range(depth))]))
 
 
 def _insert(text: str, rng: random.Random) -> str:
@@ -130,36 +155,6 @@ def _insert(text: str, rng: random.Random) -> str:
         indent = len(text[line_start:]) - len(text[line_start:].lstrip(" "))
         piece, at = " " * indent + rng.choice(KEYS) + "\n", line_start
     return text[:at] + piece + text[at:]
-
-
-def _text_swap(text: str, rng: random.Random) -> str:
-    """A title, name or say becomes odd text: escapes, separators, braces, other scripts, numbers."""
-    values = list(re.finditer(r"(?m)(?:title|name|say): ([^\n]+)$", text))
-    if not values:
-        return text
-    found = rng.choice(values)
-    return text[:found.start(1)] + rng.choice(ODD_TEXTS) + text[found.end(1):]
-
-
-def _key_swap(text: str, rng: random.Random) -> str:
-    """A key becomes another key of the format: a number where a word belongs, a list where a duration does."""
-    keys = list(re.finditer(r"(?m)^[ -]*([a-z_]+):", text))
-    if not keys:
-        return text
-    found = rng.choice(keys)
-    return text[:found.start(1)] + rng.choice(FORMAT_KEYS) + text[found.end(1):]
-
-
-def _nest(text: str, rng: random.Random) -> str:
-    """Deep nesting, flow or block, at a value."""
-    depth = rng.choice([60, 66, 200, 490, 1000, 5000])
-    values = list(re.finditer(r"(?m)(?<=: )[^\n]+$", text))
-    if not values:
-        return text
-    found = rng.choice(values)
-    nested = rng.choice(["[" * depth + "]" * depth, "{a: " * depth + "1" + "}" * depth,
-                         "\n" + "".join(" " * (level + 1) + "- \n" for level in range(depth))])
-    return text[:found.start()] + nested + text[found.end():]
 
 
 def _limits(text: str, rng: random.Random) -> str:
