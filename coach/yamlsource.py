@@ -146,6 +146,18 @@ _UNCLOSED = {
 }
 
 
+_MISALIGNED = "this does not line up with the lines above it; check its indentation"
+_PLAIN_WORDS = {
+    "expected <block end>": _MISALIGNED,
+    "expected '<document start>'": _MISALIGNED,
+    "sequence entries are not allowed here": "a '- ' item cannot start here; check its indentation",
+    "mapping values are not allowed here": "a ':' cannot follow here; check the indentation, or quote text holding ': '",
+    "expected ',' or ']'": "items in [ ] are separated by commas",
+    "expected ',' or '}'": "entries in { } are separated by commas",
+}
+"""PyYAML's wording of the mistakes people make most, in the words of a routine's author."""
+
+
 def _yaml_problem(error: yaml.MarkedYAMLError) -> tuple[int, int, str]:
     """Line, column and one clear sentence for a PyYAML error."""
     context, problem = error.context or "", error.problem or "not valid YAML"
@@ -162,6 +174,10 @@ def _yaml_problem(error: yaml.MarkedYAMLError) -> tuple[int, int, str]:
         problem = f"alias '*{anchor}' has no anchor '&{anchor}' before it"
     elif "'\\t'" in problem:
         problem = "a tab cannot be used here; indent with spaces"
+    elif problem.startswith("could not find expected ':'"):  # PyYAML points past the line at fault
+        mark, problem = error.context_mark or mark, "this line is neither 'key: value' nor a '- ' item"
+    elif problem.startswith(tuple(_PLAIN_WORDS)):
+        problem = next(words for start, words in _PLAIN_WORDS.items() if problem.startswith(start))
     elif context and "while" not in context:
         problem = f"{context}: {problem}"
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

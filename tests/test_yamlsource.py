@@ -280,6 +280,19 @@ def test_anchor_mistakes_in_one_clear_line(text, message):
     assert _error(text).message == message
 
 
+@pytest.mark.parametrize("text, where, words", [
+    ("a:\n  b: 1\n c: 2\n", (3, 2), "does not line up with the lines above it"),
+    ("- a\nb: 1\n", (2, 1), "does not line up with the lines above it"),
+    ("a: 1\nloose words\nb: 2\n", (2, 1), "neither 'key: value' nor a '- ' item"),
+    ("a: b: c\n", (1, 5), "quote text holding ': '"),
+    ("a:\n  - x\n  - y\n - z\n", (4, 2), "check its indentation"),
+    ("a: {x: 1, y: [1, {z: 2]}\n", (1, 23), "entries in { } are separated by commas"),
+])
+def test_common_yaml_mistakes_in_plain_words(text, where, words):
+    error = _error(text)
+    assert (error.lineno, error.col) == where and words in error.message and "<" not in error.message
+
+
 @pytest.mark.parametrize("key", ["a\\nb", "a\\rb", "a\\x85b", "a\\u2028b", "a\\u2029b"])
 def test_echoed_keys_are_escaped(key):
     error = _error(f'"{key}": 1\n"{key}": 2\n')
