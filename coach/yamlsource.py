@@ -69,14 +69,10 @@ class Map:
 Node = Union[Scalar, Seq, Map]
 
 
-def check_size(size: int, path: str) -> None:
-    if size > MAX_FILE_BYTES:
-        raise RoutineError(path, 1, 1, f"file is larger than {MAX_FILE_BYTES // 1000} kB")
-
-
 def load_source(text: str, path: str) -> Node:
     """Parse `text` (from `path`, used in messages) into located nodes."""
-    check_size(len(text.encode("utf-8", "surrogatepass")), path)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise RoutineError(path, 1, 1, f"the routine is larger than {MAX_FILE_BYTES:,} bytes")
     _refuse_unprintable(text, path)
     try:
         root = _RoutineComposer(text, path).get_single_node()

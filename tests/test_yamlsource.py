@@ -302,3 +302,7 @@ def test_echoed_keys_are_escaped(key):
 def test_a_huge_flat_file_stops_at_the_value_limit():
     error = _error("a: [" + "x, " * 60_000 + "x]\n")
     assert error.message == "the file has more than 50000 values"
+
+
+def test_text_past_the_size_limit_is_refused():
+    assert _error("#" * 1_000_001).message == "the routine is larger than 1,000,000 bytes"
