@@ -23,8 +23,12 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
     """
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        check_regular(os.fstat(handle), limit)  # before fdopen, which refuses a folder with its own error
+    except UnsafeFile:
+        os.close(handle)
+        raise
     with os.fdopen(handle, "rb") as file:
-        check_regular(os.fstat(file.fileno()), limit)
         data = file.read(limit + 1)  # the size may have grown since fstat
     if len(data) > limit:
         raise UnsafeFile(f"is larger than {limit:,} bytes")

@@ -18,8 +18,6 @@ def read_routine_text(path: Path, shown: str) -> str:
     """The text of the routine file at `path` (`shown` names it in messages)."""
     try:
         data = read_bounded(path, MAX_FILE_BYTES)
-    except IsADirectoryError:  # opening a folder fails before boundedread can tell
-        raise RoutineError(shown, 1, 1, "the routine is a folder, not a file") from None
     except UnsafeFile as problem:
         raise RoutineError(shown, 1, 1, f"the routine {problem}") from None
     except OSError as problem:

@@ -63,3 +63,16 @@ def test_an_entry_that_is_not_a_bounded_file_is_damage_and_gets_replaced(tmp_pat
     cache.put(key, samples)
     assert np.array_equal(cache.get(key), samples)
     assert cache.path(key).is_file() and not cache.path(key).is_symlink()
+
+
+def test_bounded_reading_names_what_is_wrong(tmp_path):
+    from coach.boundedread import UnsafeFile, read_bounded
+
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "big").write_bytes(b"x" * 11)
+    (tmp_path / "fine").write_bytes(b"x" * 10)
+    for name, reason in (("folder", "is a folder"), ("fifo", "is not a regular file"), ("big", "is larger than 10")):
+        with pytest.raises(UnsafeFile, match=reason):
+            read_bounded(tmp_path / name, 10)
+    assert read_bounded(tmp_path / "fine", 10) == b"x" * 10
