@@ -21,6 +21,9 @@ WITH = click.option("--with", "include", multiple=True, metavar="SECTION", help=
 ENGINE = click.option("--engine", metavar="E", help=f"Speech engine: auto, {', '.join(ENGINE_NAMES)}.")
 VOICE = click.option("--voice", metavar="V", help="Voice id, or part of its name (see `coach voices`).")
 RATE = click.option("--rate", type=click.IntRange(*RATE_RANGE), metavar="WPM", help="Speaking rate in words per minute.")
+OUTPUT = click.option("-o", "--output", help="MP3 file to write [default: ROUTINE.mp3].")
+BITRATE = click.option("--bitrate", type=click.Choice([str(k) for k in BITRATES_KBPS[SAMPLE_RATE]]), default="64",
+                       show_default=True, help="MP3 bitrate in kbps (constant bitrate, mono).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,15 +62,13 @@ def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, in
 
 @cli.command()
 @ROUTINE
-@click.option("-o", "--output", help="MP3 file to write [default: ROUTINE.mp3].")
+@OUTPUT
 @LENGTH
 @WITH
 @ENGINE
 @VOICE
 @RATE
-@click.option("--bitrate", type=click.Choice([str(k) for k in BITRATES_KBPS[SAMPLE_RATE]]), default="64",
-              show_default=True,
-              help="MP3 bitrate in kbps (constant bitrate, mono).")
+@BITRATE
 @click.option("--force", is_flag=True, help="Render even when the MP3 is already up to date.")
 def render(routine: str | None, output: str | None, length: str | None, include: tuple[str, ...],
            engine: str | None, voice: str | None, rate: int | None, bitrate: str, force: bool) -> None:
@@ -79,27 +80,69 @@ def render(routine: str | None, output: str | None, length: str | None, include:
     """
     from pathlib import Path
 
-    from coach.audio.id3 import stored_key
-    from coach.durations import format_seconds
-    from coach.export.renderkey import render_key
+    from coach.export.renderfile import default_output, render_file
     from coach.library import load_routine
-    from coach.outputpath import output_target
-    from coach.render import render_mp3
+    from coach.speech.cache import ClipCache, default_dir
     from coach.speech.engines import choose
-    from coach.timeline import warning_text
 
     loaded = load_routine(routine)
-    requested = Path(output or f"{Path(loaded.path).stem}.mp3")
-    target = output_target(requested, loaded.input_files())
-    options, spec = _options(length, include), choose(loaded.voice, engine, voice, rate)
-    key = render_key(loaded, options, spec, int(bitrate))
-    if not force and stored_key(target) == key:
-        click.echo(f"{requested}: up to date")
+    spec = choose(loaded.voice, engine, voice, rate)
+    done = render_file(loaded, Path(output) if output else default_output(loaded), _options(length, include), spec,
+                       int(bitrate), ClipCache(default_dir()), _stage(), force)
+    _report(done)
+
+
+@cli.command()
+@click.argument("routine")
+@OUTPUT
+@LENGTH
+@WITH
+@ENGINE
+@VOICE
+@RATE
+@BITRATE
+def watch(routine: str, output: str | None, length: str | None, include: tuple[str, ...], engine: str | None,
+          voice: str | None, rate: int | None, bitrate: str) -> None:
+    """Render ROUTINE now and again each time it (or a sound file it uses) is saved.
+
+    A broken edit prints its error and leaves the last good MP3 as it was. Ctrl-C stops.
+    """
+    from pathlib import Path
+
+    from coach.export.renderfile import default_output, render_file
+    from coach.export.watch import watch as render_on_save
+    from coach.speech.cache import ClipCache, default_dir
+    from coach.speech.engines import choose
+
+    path = Path(routine)
+    if not path.is_file():
+        raise UsageError(f"routine file '{routine}' not found (watch needs a file, not a built-in name)")
+    options, cache = _options(length, include), ClipCache(default_dir())
+
+    def render_one(loaded):
+        spec = choose(loaded.voice, engine, voice, rate)
+        target = Path(output) if output else default_output(loaded)
+        return render_file(loaded, target, options, spec, int(bitrate), cache, _stage())
+
+    click.echo(f"watching {path} (Ctrl-C to stop)", err=True)
+    for outcome in render_on_save(path, render_one):
+        if outcome.error is not None:
+            click.echo(outcome.error.line(), err=True)
+            continue
+        changed = f"; changed: {', '.join(outcome.changed)}" if outcome.changed else ""
+        _report(outcome.rendered, f" ({outcome.seconds:.1f} s{changed})")
+
+
+def _report(done, detail: str = "") -> None:
+    from coach.durations import format_seconds
+    from coach.timeline import warning_text
+
+    if done.timeline is None:
+        click.echo(f"{done.output}: up to date{detail}")
         return
-    exact = _exact_timeline(loaded, options, spec)
-    render_mp3(exact, target, int(bitrate), _stage(), key)
-    timeline = exact.timeline
-    click.echo(f"{requested}: {format_seconds(timeline.duration / SAMPLE_RATE)}, {len(timeline.chapters)} chapters")
+    timeline = done.timeline
+    click.echo(f"{done.output}: {format_seconds(timeline.duration / SAMPLE_RATE)}, "
+               f"{len(timeline.chapters)} chapters{detail}")
     for warning in timeline.warnings:
         click.echo(warning_text(warning), err=True)
 
@@ -172,17 +215,13 @@ def _stage():
 
 def _exact(routine_name, length, include, engine, voice, rate):
     from coach.library import load_routine
+    from coach.render import exact_timeline
+    from coach.speech.cache import ClipCache, default_dir
     from coach.speech.engines import choose
 
     routine = load_routine(routine_name)
-    return _exact_timeline(routine, _options(length, include), choose(routine.voice, engine, voice, rate))
-
-
-def _exact_timeline(routine, options, spec):
-    from coach.render import exact_timeline
-    from coach.speech.cache import ClipCache, default_dir
-
-    return exact_timeline(routine, options, spec, ClipCache(default_dir()), _stage())
+    spec = choose(routine.voice, engine, voice, rate)
+    return exact_timeline(routine, _options(length, include), spec, ClipCache(default_dir()), _stage())
 
 
 def _compile(routine_name: str | None, length: str | None, include: tuple[str, ...]):

@@ -31,7 +31,7 @@ def render_key(routine: Routine, options: Options, spec: EngineSpec, bitrate_kbp
 
     document = {
         "coach": __version__,
-        "routine": _plain(routine),
+        "routine": heard(routine),
         "length": str(options.length), "include": sorted(options.include),
         "speech": [spec.identity(), spec.rate, spec.volume, PROCESSING],
         "bitrate": bitrate_kbps,
@@ -39,16 +39,17 @@ def render_key(routine: Routine, options: Options, spec: EngineSpec, bitrate_kbp
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _plain(value):
-    """JSON-ready form of the parsed routine; each dataclass tagged with its kind (a Hold, a Rest...)."""
+def heard(value):
+    """The parsed routine (or a part of it) as JSON-ready data, keeping only what can be heard;
+    each dataclass tagged with its kind (a Hold, a Rest...)."""
     if isinstance(value, Sounds):
         return {role.name: _sound(getattr(value, role.name)) for role in fields(value)}
     if is_dataclass(value):
         return {"kind": type(value).__name__,
-                **{field.name: _plain(getattr(value, field.name)) for field in fields(value)
+                **{field.name: heard(getattr(value, field.name)) for field in fields(value)
                    if field.name not in NOT_HEARD}}
     if isinstance(value, (tuple, list)):
-        return [_plain(item) for item in value]
+        return [heard(item) for item in value]
     if isinstance(value, Fraction):
         return str(value)
     return value
