@@ -21,9 +21,16 @@ WITH = click.option("--with", "include", multiple=True, metavar="SECTION", help=
 ENGINE = click.option("--engine", metavar="E", help=f"Speech engine: auto, {', '.join(ENGINE_NAMES)}.")
 VOICE = click.option("--voice", metavar="V", help="Voice id, or part of its name (see `coach voices`).")
 RATE = click.option("--rate", type=click.IntRange(*RATE_RANGE), metavar="WPM", help="Speaking rate in words per minute.")
-OUTPUT = click.option("-o", "--output", help="MP3 file to write [default: ROUTINE.mp3].")
+OUTPUT = click.option("-o", "--output", metavar="FILE", help="MP3 file to write [default: ROUTINE.mp3].")
 BITRATE = click.option("--bitrate", type=click.Choice([str(k) for k in BITRATES_KBPS[SAMPLE_RATE]]), default="64",
                        show_default=True, help="MP3 bitrate in kbps (constant bitrate, mono).")
+
+
+def mp3_options(command):
+    """The options `render` and `watch` share: where to write, what to play, how it sounds."""
+    for option in reversed((OUTPUT, LENGTH, WITH, ENGINE, VOICE, RATE, BITRATE)):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,13 +69,7 @@ def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, in
 
 @cli.command()
 @ROUTINE
-@OUTPUT
-@LENGTH
-@WITH
-@ENGINE
-@VOICE
-@RATE
-@BITRATE
+@mp3_options
 @click.option("--force", is_flag=True, help="Render even when the MP3 is already up to date.")
 def render(routine: str | None, output: str | None, length: str | None, include: tuple[str, ...],
            engine: str | None, voice: str | None, rate: int | None, bitrate: str, force: bool) -> None:
@@ -94,13 +95,7 @@ def render(routine: str | None, output: str | None, length: str | None, include:
 
 @cli.command()
 @click.argument("routine")
-@OUTPUT
-@LENGTH
-@WITH
-@ENGINE
-@VOICE
-@RATE
-@BITRATE
+@mp3_options
 def watch(routine: str, output: str | None, length: str | None, include: tuple[str, ...], engine: str | None,
           voice: str | None, rate: int | None, bitrate: str) -> None:
     """Render ROUTINE now and again each time it (or a sound file it uses) is saved.

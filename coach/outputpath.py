@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from coach.boundedread import UnsafeFile, check_regular
-from coach.errors import EnvironmentProblem
+from coach.errors import EnvironmentProblem, quoted
 
 OTHER_FILE = "choose another file with -o"
 
@@ -30,14 +30,14 @@ def output_target(requested: Path, inputs: Mapping[Path, str]) -> Path:
     except FileNotFoundError:
         return target  # a new file (or a dangling link's future target)
     except (OSError, RuntimeError) as problem:  # a symlink loop, an unreadable folder
-        raise EnvironmentProblem(f"cannot write {requested} ({_reason(problem)})", OTHER_FILE) from None
+        raise EnvironmentProblem(f"cannot write {quoted(str(requested))} ({_reason(problem)})", OTHER_FILE) from None
     try:
         check_regular(info, limit=info.st_size)
     except UnsafeFile as problem:
-        raise EnvironmentProblem(f"refusing to write the MP3 to {requested}: it {problem}", OTHER_FILE) from None
+        raise EnvironmentProblem(f"refusing to write the MP3 to {quoted(str(requested))}: it {problem}", OTHER_FILE) from None
     for path, what in inputs.items():
         if _same_file(info, path):
-            raise EnvironmentProblem(f"refusing to write the MP3 over {requested}: it is {what}", OTHER_FILE)
+            raise EnvironmentProblem(f"refusing to write the MP3 over {quoted(str(requested))}: it is {what}", OTHER_FILE)
     return target
 
 

@@ -62,17 +62,19 @@ def snapshot(folder: Path) -> dict[str, tuple]:
 # --- the output never replaces an input or a non-file -------------------------------------------
 
 @pytest.mark.parametrize("output", ["r.yaml", "./sub/../r.yaml", "hard-link.yaml", "link-to-routine.mp3",
-                                    "beep.wav"])
+                                    "beep.wav", "line\nbreak.mp3"])
 def test_render_refuses_to_write_over_its_inputs(tmp_path, output):
     (tmp_path / "r.yaml").write_text(ROUTINE.replace("title: Short", "title: Short\nsounds: {start: beep.wav}"))
     (tmp_path / "sub").mkdir()
     os.link(tmp_path / "r.yaml", tmp_path / "hard-link.yaml")
     (tmp_path / "link-to-routine.mp3").symlink_to("r.yaml")
+    (tmp_path / "line\nbreak.mp3").symlink_to("r.yaml")
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=880:duration=0.2", "beep.wav"],
                    cwd=tmp_path, check=True)
     before = snapshot(tmp_path)
     done = coach("render", "r.yaml", "-o", output, cwd=tmp_path, expect=3)
-    assert one_line(done.stderr).startswith(f"error: refusing to write the MP3 over {Path(output)}: it is ")
+    shown = str(Path(output)).replace("\n", "\\n")
+    assert one_line(done.stderr).startswith(f"error: refusing to write the MP3 over '{shown}': it is ")
     assert "(fix: choose another file with -o)" in done.stderr
     assert snapshot(tmp_path) == before
 
@@ -80,7 +82,7 @@ def test_render_refuses_to_write_over_its_inputs(tmp_path, output):
 def test_a_routine_named_like_its_mp3_is_not_overwritten(tmp_path):
     (tmp_path / "r.mp3").write_text(ROUTINE)
     done = coach("render", "r.mp3", cwd=tmp_path, expect=3)
-    assert "refusing to write the MP3 over r.mp3: it is the routine being rendered" in one_line(done.stderr)
+    assert "refusing to write the MP3 over 'r.mp3': it is the routine being rendered" in one_line(done.stderr)
     assert (tmp_path / "r.mp3").read_text() == ROUTINE
 
 
@@ -109,7 +111,7 @@ def test_render_refuses_an_output_that_is_not_a_regular_file(tmp_path, make):
     make(tmp_path / "out.mp3")
     before = snapshot(tmp_path)
     done = coach("render", "r.yaml", "-o", "out.mp3", cwd=tmp_path, expect=3)
-    assert one_line(done.stderr).startswith("error: refusing to write the MP3 to out.mp3: it is ")
+    assert one_line(done.stderr).startswith("error: refusing to write the MP3 to 'out.mp3': it is ")
     assert snapshot(tmp_path) == before
 
 
