@@ -44,12 +44,13 @@ def detach_worker() -> None:
     Signals sent to the whole process group (Ctrl-C, `timeout`, a closing terminal) would kill
     workers while they hold the pool's queue lock, and the parent's cleanup would then wait for
     that lock forever. In a group of their own they hear only the parent, which stops them with
-    SIGTERM: that exits quietly, through every `finally` (a half-written cache entry is removed).
+    SIGTERM. That kills at once (the default action): a Python handler could miss a signal that
+    lands just before a blocking wait, and the worker would then wait forever.
     """
     if hasattr(os, "setpgrp"):
         os.setpgrp()
     for signum in STOP_SIGNALS:
-        signal.signal(signum, _exit_worker)
+        signal.signal(signum, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
@@ -66,10 +67,6 @@ def signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _exit_worker(signum: int, frame) -> None:
-    raise SystemExit(128 + signum)  # multiprocessing ends a worker on SystemExit without a traceback
 
 
 def _stop(signum: int, frame) -> None:

@@ -6,7 +6,6 @@ renders, so the plan shown is the track heard.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import numpy as np
 
 from coach import cuesounds
 from coach.compiler import Options, compile_routine
-from coach.errors import EnvironmentProblem
 from coach.estimate import estimate
 from coach.limits import SAMPLE_RATE
 from coach.progress import Stage, quiet
@@ -36,7 +34,7 @@ class Exact:
 def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache,
                    stage: Stage = quiet) -> Exact:
     """Synthesize (or reuse) every phrase the routine can say, then place events with true lengths."""
-    _check_writable(cache.folder)
+    cache.check_writable()
     texts: dict[str, None] = {}
     rough = estimate(spec.rate)
 
@@ -83,13 +81,3 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
 
 def _ms(samples: int) -> int:
     return round(samples * 1000 / SAMPLE_RATE)
-
-
-def _check_writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):  # a unique name: other renders may probe at once
-            pass
-    except OSError as problem:
-        raise EnvironmentProblem(f"cannot write the clip cache in {folder} ({problem.strerror})",
-                                 "set COACH_CACHE_DIR to a writable folder") from None

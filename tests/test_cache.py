@@ -76,3 +76,14 @@ def test_bounded_reading_names_what_is_wrong(tmp_path):
         with pytest.raises(UnsafeFile, match=reason):
             read_bounded(tmp_path / name, 10)
     assert read_bounded(tmp_path / "fine", 10) == b"x" * 10
+
+
+def test_an_unwritable_cache_is_an_environment_problem_with_a_fix(tmp_path):
+    from coach.errors import EnvironmentProblem
+
+    (tmp_path / "file").write_bytes(b"not a folder")
+    cache = ClipCache(tmp_path / "file" / "clips")
+    for attempt in (cache.check_writable, lambda: cache.put("ab" * 32, np.ones(10, dtype=np.int16))):
+        with pytest.raises(EnvironmentProblem, match="cannot write the clip cache") as raised:
+            attempt()
+        assert "COACH_CACHE_DIR" in raised.value.line()

@@ -14,12 +14,13 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from coach.boundedread import UnsafeFile, read_bounded
+from coach.errors import EnvironmentProblem
+from coach.interrupts import scratch_path
 from coach.limits import MAX_CLIP_SECONDS, SAMPLE_RATE
 
 MAGIC = b"COACHCLIP1"
@@ -64,14 +65,27 @@ class ClipCache:
     def put(self, key: str, samples: np.ndarray) -> None:
         pcm = samples.astype("<i2").tobytes()
         target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(MAGIC + hashlib.sha256(pcm).digest() + pcm)
-            if target.is_dir() and not target.is_symlink():  # a damaged entry a file cannot replace
-                shutil.rmtree(target, ignore_errors=True)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # A registered scratch name: a stop signal mid-write leaves no temporary file in the cache.
+            with scratch_path(target.parent, ".tmp-") as temporary:
+                with open(temporary, "xb") as out:
+                    out.write(MAGIC + hashlib.sha256(pcm).digest() + pcm)
+                if target.is_dir() and not target.is_symlink():  # a damaged entry a file cannot replace
+                    shutil.rmtree(target, ignore_errors=True)
+                os.replace(temporary, target)
+        except OSError as problem:
+            raise self._unwritable(problem) from None
+
+    def check_writable(self) -> None:
+        """Fail before any work when the cache cannot be written (a read-only home, a full disk)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with scratch_path(self.folder, ".probe-") as probe:  # unique: other renders may probe at once
+                probe.touch(exist_ok=False)
+        except OSError as problem:
+            raise self._unwritable(problem) from None
+
+    def _unwritable(self, problem: OSError) -> EnvironmentProblem:
+        return EnvironmentProblem(f"cannot write the clip cache in {self.folder} ({problem.strerror})",
+                                  "set COACH_CACHE_DIR to a writable folder with free space")

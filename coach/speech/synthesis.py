@@ -2,7 +2,9 @@
 
 Engines are created and driven inside the workers (pyttsx3 must stay in one
 thread and has known hangs), so a stuck engine becomes a clear error in
-the parent instead of a frozen render. Finished clips go to the cache.
+the parent instead of a frozen render. Workers hand finished clips to the
+parent, which stores them in the cache: a worker can then be killed at any
+moment without leaving a half-written entry.
 """
 
 from __future__ import annotations
@@ -35,44 +37,47 @@ def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage
     found = {text: cache.get(key) for text, key in keys.items()}
     missing = [text for text, clip in found.items() if clip is None]
     if missing:
-        _synthesize(missing, keys, spec, cache.folder, stage("speech", len(missing)))
-        found.update({text: cache.get(keys[text]) for text in missing})
+        found.update(_synthesize(missing, keys, spec, cache, stage("speech", len(missing))))
     return found
 
 
-def _synthesize(texts, keys, spec, folder: Path, advance) -> None:
+def _synthesize(texts, keys, spec, cache: ClipCache, advance) -> dict[str, np.ndarray]:
     # The parent owns the scratch folder: workers killed mid-clip cannot leave files behind.
     with scratch_path(Path(tempfile.gettempdir()), "coach-") as scratch:
         scratch.mkdir(mode=0o700)
-        jobs = [(text, keys[text], spec, str(folder), str(scratch)) for text in texts]
+        jobs = [(text, keys[text], spec, str(scratch)) for text in texts]
         workers = max(1, min(len(jobs), os.cpu_count() or 1))
         with signals_held():
             pool = multiprocessing.Pool(processes=workers, initializer=detach_worker)
         try:
             results = pool.imap_unordered(_make_clip, jobs)
+            made = {}
             for _ in jobs:
                 try:
-                    results.next(CLIP_TIMEOUT_SECONDS)
+                    text, samples = results.next(CLIP_TIMEOUT_SECONDS)
                 except multiprocessing.TimeoutError:
                     raise EnvironmentProblem(f"speech engine '{spec.engine}' stopped responding",
                                              "try another engine with --engine (see `coach voices`)") from None
                 except (OSError, RuntimeError, ValueError) as problem:
                     raise EnvironmentProblem(f"speech engine '{spec.engine}' failed: {problem}",
                                              "try another engine or voice (see `coach voices`)") from None
+                cache.put(keys[text], samples)  # at once: an interrupted render keeps what it made
+                made[text] = samples
                 advance(1)
             pool.close()
+            return made
         finally:
             pool.terminate()
             pool.join()
 
 
-def _make_clip(job) -> str:
-    """Worker: speak one text, prepare the clip, store it; the engine is made on first use."""
+def _make_clip(job) -> tuple[str, np.ndarray]:
+    """Worker: speak one text and prepare the clip; the engine is made on first use."""
     from coach.audio.clips import prepare_speech
     from coach.speech.engines import Speaker
 
     global _speaker
-    text, key, spec, folder, scratch = job
+    text, key, spec, scratch = job
     if _speaker is None or _speaker.spec != spec:
         _speaker = Speaker(spec)
     raw = Path(scratch) / f"{key}.wav"
@@ -82,5 +87,4 @@ def _make_clip(job) -> str:
         raise RuntimeError(f"{problem} (saying '{text}')") from None
     finally:
         raw.unlink(missing_ok=True)
-    ClipCache(Path(folder)).put(key, samples)
-    return key
+    return text, samples
