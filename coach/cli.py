@@ -128,6 +128,44 @@ def watch(routine: str, output: str | None, length: str | None, include: tuple[s
         _report(outcome.rendered, f" ({outcome.seconds:.1f} s{changed})")
 
 
+@cli.command()
+@click.argument("routines", nargs=-1, required=True)
+@click.option("--to", "folder", required=True, metavar="DIR", help="Folder to fill (a phone's music folder, a sync folder).")
+@click.option("--split", type=click.Choice(["sections"]), help="One numbered track per section instead of one MP3.")
+@LENGTH
+@WITH
+@ENGINE
+@VOICE
+@RATE
+@BITRATE
+def export(routines: tuple[str, ...], folder: str, split: str | None, length: str | None, include: tuple[str, ...],
+           engine: str | None, voice: str | None, rate: int | None, bitrate: str) -> None:
+    """Fill a folder for a phone: MP3s (or numbered tracks), synced lyrics, captions, a playlist.
+
+    Only files whose content changed are written again.
+    """
+    from pathlib import Path
+
+    from coach.export.folder import export_routine, write_playlist
+    from coach.library import load_routine
+    from coach.speech.cache import ClipCache, default_dir
+    from coach.speech.engines import choose
+
+    target, options, cache = Path(folder), _options(length, include), ClipCache(default_dir())
+    entries, changed = [], 0
+    for name in routines:
+        loaded = load_routine(name)
+        spec = choose(loaded.voice, engine, voice, rate)
+        written, listed = export_routine(loaded, options, spec, int(bitrate), cache, target, split is not None, _stage())
+        entries += listed
+        for item in written:
+            changed += item.changed
+            click.echo(f"{item.path}: {'written' if item.changed else 'unchanged'}")
+    playlist_name = Path(load_routine(routines[0]).path).stem if len(routines) == 1 else "coach"
+    item = write_playlist(target, playlist_name, entries)
+    click.echo(f"{item.path}: {'written' if item.changed else 'unchanged'}")
+
+
 def _report(done, detail: str = "") -> None:
     from coach.durations import format_seconds
     from coach.timeline import warning_text

@@ -57,17 +57,15 @@ def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: 
 def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet, key: str | None = None) -> None:
     """Mix and encode to `output`; `key` (see `coach.export.renderkey`) goes into the tag."""
     from coach.audio.encoder import encode_mp3
-    from coach.audio.id3 import ChapterMark, Tags
+    from coach.audio.id3 import Tags
     from coach.audio.level import track_gain
     from coach.audio.mixer import mix
 
     timeline = exact.timeline
-    clips = {("speech", text): samples for text, samples in exact.speech.items()}
-    clips.update({("sound", event.content): cuesounds.prepared(event.content)
-                  for event in timeline.events if event.kind == "sound"})
+    clips = mix_clips(exact)
     tags = Tags(title=timeline.title, artist=timeline.author or "coach", album="coach routines",
                 genre="Fitness", comment=timeline.description, key=key)
-    chapters = [ChapterMark(c.title, _ms(c.start), _ms(c.end)) for c in timeline.chapters]
+    chapters = chapter_marks(timeline)
     advance = stage("encode", timeline.duration)
 
     def blocks():
@@ -77,6 +75,21 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
 
     encode_mp3(blocks(), output, rate=SAMPLE_RATE, tags=tags, chapters=chapters, bitrate_kbps=bitrate_kbps,
                on_block=lambda nbytes: advance(nbytes // 2))
+
+
+def mix_clips(exact: Exact) -> dict[tuple[str, str], np.ndarray]:
+    """Every clip the mixer needs for the timeline: its speech, and its cue sounds prepared."""
+    clips = {("speech", text): samples for text, samples in exact.speech.items()}
+    clips.update({("sound", event.content): cuesounds.prepared(event.content)
+                  for event in exact.timeline.events if event.kind == "sound"})
+    return clips
+
+
+def chapter_marks(timeline: Timeline) -> list[ChapterMark]:
+    """The timeline's sections as MP3 chapters, in milliseconds."""
+    from coach.audio.id3 import ChapterMark
+
+    return [ChapterMark(c.title, _ms(c.start), _ms(c.end)) for c in timeline.chapters]
 
 
 def _ms(samples: int) -> int:

@@ -46,3 +46,16 @@ def test_gain_scales_everything_and_sums_never_wrap():
     assert out[0] == 30000
     clipped = render([event(0, 10, "sound", "a"), event(0, 10, "sound", "b")], clips, duration=20)
     assert clipped[0] == 32767  # saturates instead of wrapping to a negative value
+
+
+def test_windows_that_tile_the_timeline_join_to_exactly_the_whole_mix():
+    """A clip that starts in one window and sounds on into the next is cut at the edge, not lost."""
+    clip = (np.arange(700, dtype=np.int16) % 50) * 20
+    starts = [0, 450, 999, 1600, 2345]
+    line = timeline([event(s, 700) for s in starts], 3100)
+    clips = {("speech", "hello"): clip}
+    whole = np.concatenate(list(mix(line, clips, 0.5, 300)))
+    edges = [0, 500, 1001, 1002, 2400, 3100]
+    pieces = [np.concatenate(list(mix(line, clips, 0.5, 300, start, stop))) for start, stop in zip(edges, edges[1:])]
+    assert [len(piece) for piece in pieces] == [b - a for a, b in zip(edges, edges[1:])]
+    assert np.array_equal(np.concatenate(pieces), whole)

@@ -32,6 +32,8 @@ class Tags:
     comment: str | None
     key: str | None = None
     """The render's content key (see `coach.export.renderkey`), as a TXXX frame."""
+    track: str | None = None
+    """"3/7" when a routine is split into one track per section."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ def id3_tag(tags: Tags, chapters: Sequence[ChapterMark]) -> bytes:
         raise ValueError(f"{len(chapters)} chapters; ID3 allows at most {MAX_SECTIONS}")
     frames = [_text_frame("TIT2", tags.title)]
     frames += [_text_frame(frame_id, value) for frame_id, value in
-               (("TPE1", tags.artist), ("TALB", tags.album), ("TCON", tags.genre)) if value]
+               (("TPE1", tags.artist), ("TALB", tags.album), ("TCON", tags.genre), ("TRCK", tags.track))
+               if value]
     if tags.comment:
         encoding = _encoding(tags.comment)
         frames.append(_frame("COMM", bytes([encoding]) + b"eng" + _string(encoding, "")

@@ -26,14 +26,16 @@ def clip_key(event: Event) -> ClipKey:
 
 
 def mix(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], gain: float = 1.0,
-        block: int = BLOCK_SAMPLES) -> Iterator[np.ndarray]:
-    """16-bit mono blocks covering exactly `timeline.duration` samples, all scaled by `gain`."""
+        block: int = BLOCK_SAMPLES, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+    """16-bit mono blocks covering exactly samples [start, stop) of the timeline (all of it by default),
+    all scaled by `gain`. Windows that tile the timeline give, joined, exactly the whole mix."""
+    stop = timeline.duration if stop is None else stop
     events = timeline.events
     gains = [gain * event_gain for event_gain in event_gains(events)]
     active: list[int] = []
     upcoming = 0
-    for block_start in range(0, timeline.duration, block):
-        block_end = min(block_start + block, timeline.duration)
+    for block_start in range(start, stop, block):
+        block_end = min(block_start + block, stop)
         while upcoming < len(events) and events[upcoming].start < block_end:
             active.append(upcoming)
             upcoming += 1
@@ -42,11 +44,11 @@ def mix(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], gain: float = 1
         for index in active:
             event = events[index]
             clip = clips[clip_key(event)]
-            stop = event.start + len(clip)
-            if stop <= block_start:
+            clip_end = event.start + len(clip)
+            if clip_end <= block_start:
                 continue
             still.append(index)
-            first, last = max(event.start, block_start), min(stop, block_end)
+            first, last = max(event.start, block_start), min(clip_end, block_end)
             if first < last:
                 out[first - block_start:last - block_start] += gains[index] * clip[first - event.start:last - event.start]
         active = still

@@ -1,0 +1,143 @@
+"""`coach export`: a folder a phone's player reads well, rewritten only where something changed.
+
+Per routine: its MP3 (or, split, one numbered track per section of the
+same album, whose lengths add up exactly to the whole), a synced-lyrics
+`.lrc` and a `.vtt` caption file beside each track; for all the routines
+of one call, one `.m3u8` playlist. A track whose tag already carries its
+key is not encoded again, and a text file whose content is unchanged is
+not written, so its date stays and a sync tool copies nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from coach.audio.encoder import encode_mp3
+from coach.audio.id3 import Tags, stored_key
+from coach.audio.level import track_gain
+from coach.audio.mixer import clip_key, mix
+from coach.compiler import Options
+from coach.errors import EnvironmentProblem, quoted
+from coach.export.captions import to_lrc, to_vtt
+from coach.export.playlist import Entry, to_m3u8
+from coach.interrupts import scratch_path
+from coach import __version__
+from coach.limits import SAMPLE_RATE
+from coach.outputpath import output_target
+from coach.progress import Stage, quiet
+from coach.render import chapter_marks, exact_timeline, mix_clips
+from coach.routine import Routine
+from coach.speech.cache import ClipCache
+from coach.speech.engines import EngineSpec
+from coach.timeline import Timeline
+
+UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+"""Characters a file name may not hold on Windows, Android's FAT/exFAT cards or macOS."""
+
+
+@dataclass(frozen=True)
+class Track:
+    name: str
+    """Path of the MP3 relative to the export folder, without the suffix ('/'-separated)."""
+    title: str
+    start: int
+    stop: int
+    number: str | None
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    changed: bool
+
+
+def tracks_of(timeline: Timeline, stem: str, split: bool) -> list[Track]:
+    if not split:
+        return [Track(stem, timeline.title, 0, timeline.duration, None)]
+    total = len(timeline.chapters)
+    return [Track(f"{stem}/{number:02d} {safe_name(chapter.title)}", chapter.title, chapter.start, chapter.end,
+                  f"{number}/{total}") for number, chapter in enumerate(timeline.chapters, 1)]
+
+
+def safe_name(text: str) -> str:
+    return UNSAFE_IN_NAMES.sub("-", text).strip(" .") or "track"
+
+
+def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate_kbps: int, cache: ClipCache,
+                   folder: Path, split: bool, stage: Stage = quiet) -> tuple[list[Written], list[Entry]]:
+    """Write the routine's tracks and captions into `folder`; return what was written and its playlist entries."""
+    exact = exact_timeline(routine, options, spec, cache, stage)
+    timeline = exact.timeline
+    album, artist = timeline.title, timeline.author or "coach"
+    clips = mix_clips(exact)
+    gain = track_gain(timeline, clips)
+    digests = {name: hashlib.sha256(samples.tobytes()).hexdigest() for name, samples in clips.items()}
+    inputs = routine.input_files()
+    written, entries = [], []
+    for track in tracks_of(timeline, safe_name(Path(routine.path).stem), split):
+        tags = Tags(title=track.title, artist=artist, album=album, genre="Fitness", comment=timeline.description,
+                    track=track.number)
+        chapters = [] if split else chapter_marks(timeline)
+        key = _track_key(timeline, track, clips, digests, gain, tags, chapters, bitrate_kbps)
+        mp3 = output_target(folder / f"{track.name}.mp3", inputs)
+        changed = stored_key(mp3) != key
+        if changed:
+            _make_folder(mp3.parent)
+            blocks = (block.tobytes() for block in mix(timeline, clips, gain, start=track.start, stop=track.stop))
+            encode_mp3(blocks, mp3, rate=SAMPLE_RATE, tags=replace(tags, key=key), chapters=chapters,
+                       bitrate_kbps=bitrate_kbps)
+        written.append(Written(folder / f"{track.name}.mp3", changed))
+        lyrics = to_lrc(timeline, track.title, album, artist, track.start, track.stop)
+        written.append(write_if_changed(folder / f"{track.name}.lrc", lyrics, inputs))
+        written.append(write_if_changed(folder / f"{track.name}.vtt", to_vtt(timeline, track.start, track.stop), inputs))
+        entries.append(Entry(f"{track.name}.mp3", round((track.stop - track.start) / SAMPLE_RATE), artist,
+                             track.title))
+    return written, entries
+
+
+def _track_key(timeline: Timeline, track: Track, clips: dict, digests: dict, gain: float, tags: Tags,
+               chapters: list, bitrate_kbps: int) -> str:
+    """Everything that decides a track's bytes: what sounds in its window (an edit elsewhere in the
+    routine leaves it alone unless it moves the whole mix's gain), its tags, the encoding."""
+    lengths = {name: len(samples) for name, samples in clips.items()}
+    heard = [(event.start - track.start, digests[clip_key(event)]) for event in timeline.events
+             if event.start < track.stop and event.start + lengths[clip_key(event)] > track.start]
+    document = [__version__, bitrate_kbps, repr(gain), track.stop - track.start, heard, repr(tags), repr(chapters)]
+    return hashlib.sha256(json.dumps(document).encode("utf-8")).hexdigest()
+
+
+def write_playlist(folder: Path, name: str, entries: list[Entry]) -> Written:
+    return write_if_changed(folder / f"{safe_name(name)}.m3u8", to_m3u8(entries), {})
+
+
+def write_if_changed(requested: Path, text: str, inputs: dict[Path, str]) -> Written:
+    """Replace the file atomically, and only when its content differs."""
+    path = output_target(requested, inputs)
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return Written(requested, False)
+    except OSError:
+        pass
+    try:
+        _make_folder(path.parent)
+        with scratch_path(path.parent, f".{path.name}.partial-") as temporary:
+            temporary.write_bytes(data)
+            os.replace(temporary, path)
+    except OSError as problem:
+        raise EnvironmentProblem(f"cannot write {quoted(str(path))} ({problem.strerror})", "choose another folder with --to") \
+            from None
+    return Written(requested, True)
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as problem:
+        raise EnvironmentProblem(f"cannot make the folder {quoted(str(path))} ({problem.strerror})",
+                                 "choose another folder with --to") from None
