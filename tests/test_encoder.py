@@ -187,3 +187,16 @@ def test_ffmpeg_failing_early_is_reported_not_a_deadlock(tmp_path, monkeypatch):
     with pytest.raises(EnvironmentProblem, match="ffmpeg could not encode the MP3: Unknown encoder libmp3lame$"):
         encode(out / "track.mp3", samples=np.zeros(60 * RATE, dtype=np.int16))
     assert list(out.iterdir()) == []
+
+
+def test_retagging_keeps_the_audio_frames_and_gives_what_a_new_encode_would(tmp_path):
+    from coach.audio.encoder import retag_mp3
+
+    samples = (np.sin(np.arange(RATE) / 5) * 8000).astype("<i2").tobytes()
+    first, second = tmp_path / "first.mp3", tmp_path / "second.mp3"
+    encode_mp3([samples], first, rate=RATE, tags=TAGS, chapters=CHAPTERS)
+    retitled = Tags("Another title", "coach", None, None, None, key="k")
+    encode_mp3([samples], second, rate=RATE, tags=retitled, chapters=CHAPTERS[:1])
+    retag_mp3(first, retitled, CHAPTERS[:1])
+    assert first.read_bytes() == second.read_bytes()
+    assert ID3(first)["TIT2"].text == ["Another title"]

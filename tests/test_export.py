@@ -5,6 +5,7 @@ Real speech and ffmpeg; tracks are decoded and their lengths, tags and caption t
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mutagen.id3 import ID3
+from PIL import Image
 
 ROUTINE = Path(__file__).parent / "render" / "onsets.yaml"
 RATE = 22050
@@ -93,9 +95,15 @@ def test_the_playlist_lists_every_track_by_a_relative_path(exported):
     assert infos[0] == f"#EXTINF:{round(plan['chapters'][0]['end'] - plan['chapters'][0]['start'])},coach - Warm up"
 
 
+def _audio_frames(mp3: Path) -> bytes:
+    """What follows the ID3 tag, read with mutagen's idea of the tag's size."""
+    return mp3.read_bytes()[ID3(mp3).size:]
+
+
 def test_exporting_again_writes_nothing_and_an_edit_rewrites_only_what_changed(exported, tmp_path):
     root, env, _, _ = exported
     before = mtimes(root / "phone")
+    frames_before = _audio_frames(root / "phone" / "onsets" / "01 Warm up.mp3")
     printed = coach("export", ROUTINE, "--to", root / "phone", "--split", "sections", env=env)
     assert all(line.endswith(": unchanged") for line in printed.splitlines()), printed
     assert mtimes(root / "phone") == before
@@ -104,8 +112,11 @@ def test_exporting_again_writes_nothing_and_an_edit_rewrites_only_what_changed(e
     printed = coach("export", edited, "--to", root / "phone", "--split", "sections", env=env)
     rewritten = sorted(line.split(": ")[0].rsplit("/", 1)[-1] for line in printed.splitlines()
                        if line.endswith(": written"))
-    # The playlist too: it lists the longer second track's new length.
-    assert rewritten == ["02 Breathing.lrc", "02 Breathing.mp3", "02 Breathing.vtt", "onsets.m3u8"]
+    # The playlist lists the longer second track's new length, and the first track's cover shows the new
+    # total: it gets a new tag, its audio frames untouched.
+    assert rewritten == ["01 Warm up.mp3", "02 Breathing.lrc", "02 Breathing.mp3", "02 Breathing.vtt", "onsets.m3u8"]
+    first = root / "phone" / "onsets" / "01 Warm up.mp3"
+    assert _audio_frames(first) == frames_before
 
 
 def test_one_mp3_per_routine_keeps_its_chapters_and_routines_share_a_playlist(exported, tmp_path):
@@ -121,3 +132,16 @@ def test_one_mp3_per_routine_keeps_its_chapters_and_routines_share_a_playlist(ex
     paths = [line for line in (tmp_path / "phone" / "coach.m3u8").read_text().splitlines() if not line.startswith("#")]
     assert paths == ["onsets.mp3", "second.mp3"]
     assert np.all([(tmp_path / "phone" / path).is_file() for path in paths])
+
+
+def test_every_track_carries_the_same_deterministic_cover(exported, tmp_path):
+    _, env, _, _ = exported
+    for name in ("a", "b"):
+        coach("export", ROUTINE, "--to", tmp_path / name, "--split", "sections", env=env)
+    covers = [ID3(track).getall("APIC") for name in ("a", "b")
+              for track in sorted((tmp_path / name / "onsets").glob("*.mp3"))]
+    assert [len(found) for found in covers] == [1, 1, 1, 1]
+    first = covers[0][0]
+    assert first.mime == "image/png" and first.type == 3
+    assert all(found[0].data == first.data for found in covers)
+    assert Image.open(io.BytesIO(first.data)).size == (600, 600)

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from coach.audio.id3 import ChapterMark, Tags, id3_tag
+from coach.audio.id3 import ChapterMark, Tags, id3_tag, tag_length
 from coach.errors import EnvironmentProblem, UsageError
 from coach.interrupts import scratch_path
 
@@ -53,6 +53,22 @@ def encode_mp3(blocks: Iterable[bytes], path: Path, *, rate: int, tags: Tags, ch
         _set_end_padding(audio, samples, rate)
         _prepend(tag, audio, tagged)
         os.replace(tagged, path)
+
+
+def retag_mp3(path: Path, tags: Tags, chapters: Sequence[ChapterMark]) -> None:
+    """Give one of our MP3s a new tag, its audio frames untouched: the same bytes a new encode would
+    write, in a fraction of the time. Atomic, like `encode_mp3`."""
+    tag = id3_tag(tags, chapters)
+    path = Path(path)
+    try:
+        with open(path, "rb") as mp3:
+            mp3.seek(tag_length(mp3.read(10)))
+            audio = mp3.read()
+        with scratch_path(path.parent, f".{path.name}.partial-") as temporary:
+            temporary.write_bytes(tag + audio)
+            os.replace(temporary, path)
+    except OSError as problem:
+        raise EnvironmentProblem(f"cannot write {path.parent} ({problem.strerror})", OTHER_FOLDER) from None
 
 
 def _create(path: Path) -> None:

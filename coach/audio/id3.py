@@ -34,6 +34,8 @@ class Tags:
     """The render's content key (see `coach.export.renderkey`), as a TXXX frame."""
     track: str | None = None
     """"3/7" when a routine is split into one track per section."""
+    cover: bytes | None = None
+    """Front cover art, a PNG image."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ def id3_tag(tags: Tags, chapters: Sequence[ChapterMark]) -> bytes:
         encoding = _encoding(tags.comment)
         frames.append(_frame("COMM", bytes([encoding]) + b"eng" + _string(encoding, "")
                              + _string(encoding, tags.comment)))
+    if tags.cover:
+        front_cover = 3
+        frames.append(_frame("APIC", b"\0image/png\0" + bytes([front_cover]) + b"\0" + tags.cover))
     if tags.key:
         frames.append(_frame("TXXX", b"\0" + _string(0, KEY_DESCRIPTION) + _string(0, tags.key)))
     if chapters:
@@ -99,6 +104,15 @@ def _string(encoding: int, text: str) -> bytes:
     return b"\xff\xfe" + text.encode("utf-16-le") + b"\0\0"
 
 
+def tag_length(header: bytes) -> int:
+    """Bytes the tag whose 10-byte header this is takes at the start of the file, header included.
+    The size field is 'syncsafe': four bytes of seven bits each."""
+    size = 0
+    for byte in header[6:10]:
+        size = size << 7 | byte & 0x7F
+    return HEADER_BYTES + size
+
+
 def stored_key(path: Path) -> str | None:
     """The render key in the tag at the start of `path`, or None (no tag, no key, not our kind of tag)."""
     try:
@@ -106,8 +120,7 @@ def stored_key(path: Path) -> str | None:
             header = mp3.read(HEADER_BYTES)
             if len(header) < HEADER_BYTES or header[:5] != b"ID3\x03\x00":
                 return None
-            size = int.from_bytes(bytes(b & 0x7F for b in header[6:10]), "big")
-            body = mp3.read(min(size, MAX_TAG_BYTES))
+            body = mp3.read(min(tag_length(header) - HEADER_BYTES, MAX_TAG_BYTES))
     except OSError:
         return None
     wanted = b"\0" + _string(0, KEY_DESCRIPTION)

@@ -1,7 +1,7 @@
 """`coach export`: a folder a phone's player reads well, rewritten only where something changed.
 
-Per routine: its MP3 (or, split, one numbered track per section of the
-same album, whose lengths add up exactly to the whole), a synced-lyrics
+Per routine: its MP3 with cover art (or, split, one numbered track per
+section of the same album, whose lengths add up exactly to the whole), a synced-lyrics
 `.lrc` and a `.vtt` caption file beside each track; for all the routines
 of one call, one `.m3u8` playlist. A track whose tag already carries its
 key is not encoded again, and a text file whose content is unchanged is
@@ -17,13 +17,14 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from coach.audio.encoder import encode_mp3
+from coach.audio.encoder import encode_mp3, retag_mp3
 from coach.audio.id3 import Tags, stored_key
 from coach.audio.level import track_gain
 from coach.audio.mixer import clip_key, mix
 from coach.compiler import Options
 from coach.errors import EnvironmentProblem, quoted
 from coach.export.captions import to_lrc, to_vtt
+from coach.export.cover import cover_png
 from coach.export.playlist import Entry, to_m3u8
 from coach.interrupts import scratch_path
 from coach import __version__
@@ -76,17 +77,22 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     album, artist = timeline.title, timeline.author or "coach"
     clips = mix_clips(exact)
     gain = track_gain(timeline, clips)
+    cover = cover_png(timeline)
     digests = {name: hashlib.sha256(samples.tobytes()).hexdigest() for name, samples in clips.items()}
     inputs = routine.input_files()
     written, entries = [], []
     for track in tracks_of(timeline, safe_name(Path(routine.path).stem), split):
         tags = Tags(title=track.title, artist=artist, album=album, genre="Fitness", comment=timeline.description,
-                    track=track.number)
+                    track=track.number, cover=cover)
         chapters = [] if split else chapter_marks(timeline)
-        key = _track_key(timeline, track, clips, digests, gain, tags, chapters, bitrate_kbps)
+        audio_key = _audio_key(timeline, track, clips, digests, gain, bitrate_kbps)
+        key = f"{audio_key}-{_tags_key(tags, chapters)}"
         mp3 = output_target(folder / f"{track.name}.mp3", inputs)
-        changed = stored_key(mp3) != key
-        if changed:
+        stored = stored_key(mp3)
+        changed = stored != key
+        if changed and stored is not None and stored.split("-")[0] == audio_key:
+            retag_mp3(mp3, replace(tags, key=key), chapters)  # same sound, new tag (a cover, a title)
+        elif changed:
             _make_folder(mp3.parent)
             blocks = (block.tobytes() for block in mix(timeline, clips, gain, start=track.start, stop=track.stop))
             encode_mp3(blocks, mp3, rate=SAMPLE_RATE, tags=replace(tags, key=key), chapters=chapters,
@@ -100,14 +106,20 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     return written, entries
 
 
-def _track_key(timeline: Timeline, track: Track, clips: dict, digests: dict, gain: float, tags: Tags,
-               chapters: list, bitrate_kbps: int) -> str:
-    """Everything that decides a track's bytes: what sounds in its window (an edit elsewhere in the
-    routine leaves it alone unless it moves the whole mix's gain), its tags, the encoding."""
+def _audio_key(timeline: Timeline, track: Track, clips: dict, digests: dict, gain: float, bitrate_kbps: int) -> str:
+    """Everything that decides a track's audio frames: what sounds in its window (an edit elsewhere in
+    the routine leaves it alone unless it moves the whole mix's gain) and the encoding."""
     lengths = {name: len(samples) for name, samples in clips.items()}
     heard = [(event.start - track.start, digests[clip_key(event)]) for event in timeline.events
              if event.start < track.stop and event.start + lengths[clip_key(event)] > track.start]
-    document = [__version__, bitrate_kbps, repr(gain), track.stop - track.start, heard, repr(tags), repr(chapters)]
+    return _digest([__version__, bitrate_kbps, repr(gain), track.stop - track.start, heard])
+
+
+def _tags_key(tags: Tags, chapters: list) -> str:
+    return _digest([repr(replace(tags, cover=hashlib.sha256(tags.cover or b"").hexdigest())), repr(chapters)])
+
+
+def _digest(document: list) -> str:
     return hashlib.sha256(json.dumps(document).encode("utf-8")).hexdigest()
 
 
