@@ -21,7 +21,7 @@ from coach.routinefile import read_routine_text
 from coach.yamlsource import Map, Scalar, Seq, load_source
 
 TIMING_KEYS = ("prepare", "switch", "rest", "countdown", "halfway")
-TOP_KEYS = ("title", "description", "author", "length", "voice", "defaults", "phrases", "sounds", "sections")
+TOP_KEYS = ("title", "description", "author", "album", "length", "voice", "defaults", "phrases", "sounds", "sections")
 SECTION_KEYS = ("name", "say", "optional", "rounds", "steps", "sound") + TIMING_KEYS
 HOLD_KEYS = ("name", "say", "duration", "sides", "rounds", "cues", "sound") + TIMING_KEYS
 BREATHING_KEYS = ("name", "say", "breathe", "cues", "prepare", "rest", "sound")
@@ -61,7 +61,7 @@ class _Loader:
         sections = self.sections(top, timing, sounds)
         return Routine(
             path=self.source.path, title=title, description=top.text("description"),
-            author=top.text("author"), length=length,
+            author=top.text("author"), album=top.text("album"), length=length,
             length_line=top.raw("length").line if top.has("length") else 0,
             voice=self.voice(top.raw("voice")), phrases=self.phrases(top.raw("phrases")),
             sections=sections,

@@ -77,6 +77,7 @@ class _Builder:
         bounds = [start for _, start in chapters[1:]] + [duration]
         return Timeline(
             title=self.routine.title, description=self.routine.description, author=self.routine.author,
+            album=self.routine.album or self.routine.title,
             path=self.routine.path, duration=duration,
             chapters=tuple(Chapter(name, start, end) for (name, start), end in zip(chapters, bounds)),
             events=tuple(sorted(self.events, key=lambda event: event.start)),

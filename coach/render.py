@@ -63,7 +63,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
 
     timeline = exact.timeline
     clips = mix_clips(exact)
-    tags = Tags(title=timeline.title, artist=timeline.author or "coach", album="coach routines",
+    tags = Tags(title=timeline.title, artist=timeline.author or "coach", album=timeline.album,
                 genre="Fitness", comment=timeline.description, key=key)
     chapters = chapter_marks(timeline)
     advance = stage("encode", timeline.duration)

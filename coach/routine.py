@@ -154,6 +154,8 @@ class Routine:
     title: str
     description: str | None
     author: str | None
+    album: str | None
+    """The album a phone's library files the MP3 under; None: the title."""
     length: Fraction | None
     length_line: int
     voice: Voice

@@ -52,6 +52,8 @@ class Timeline:
     chapters: tuple[Chapter, ...]
     events: tuple[Event, ...]
     warnings: tuple[CompileWarning, ...]
+    album: str | None = None
+    """For the MP3's tag only; not part of the coach-timeline/1 JSON."""
 
 
 def seconds(samples: int) -> float:

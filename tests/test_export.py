@@ -122,10 +122,11 @@ def test_exporting_again_writes_nothing_and_an_edit_rewrites_only_what_changed(e
 def test_one_mp3_per_routine_keeps_its_chapters_and_routines_share_a_playlist(exported, tmp_path):
     _, env, plan, _ = exported
     second = tmp_path / "second.yaml"
-    second.write_text(ROUTINE.read_text().replace("title: Onset check", "title: Second"))
+    second.write_text(ROUTINE.read_text().replace("title: Onset check", "title: Second\nalbum: Morning"))
     coach("export", ROUTINE, second, "--to", tmp_path / "phone", env=env)
     assert sorted(p.name for p in (tmp_path / "phone").iterdir()) == [
         "coach.m3u8", "onsets.lrc", "onsets.mp3", "onsets.vtt", "second.lrc", "second.mp3", "second.vtt"]
+    assert ID3(tmp_path / "phone" / "second.mp3")["TALB"].text == ["Morning"]
     chapters = ID3(tmp_path / "phone" / "onsets.mp3").getall("CHAP")
     assert [c.sub_frames["TIT2"].text[0] for c in chapters] == [c["title"] for c in plan["chapters"]]
     assert decoded_samples(tmp_path / "phone" / "onsets.mp3") == pytest.approx(plan["duration"] * RATE, abs=RATE // 1000)

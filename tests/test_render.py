@@ -275,6 +275,7 @@ def test_tags_are_id3v23_with_title_description_and_ordered_chapters(onsets):
     tag = ID3(onsets.mp3)
     assert tag.version == (2, 3, 0)
     assert tag["TIT2"].text == [onsets.plan["title"]] == ["Onset check"]
+    assert tag["TALB"].text == ["Onset check"]  # no album: key, so the title: a phone files it by routine
     comments = tag.getall("COMM")
     assert [c.text for c in comments] == [["A short routine whose every sound is checked against the plan."]]
     (toc,) = tag.getall("CTOC")

@@ -74,7 +74,7 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     """Write the routine's tracks and captions into `folder`; return what was written and its playlist entries."""
     exact = exact_timeline(routine, options, spec, cache, stage)
     timeline = exact.timeline
-    album, artist = timeline.title, timeline.author or "coach"
+    album, artist = timeline.album, timeline.author or "coach"
     clips = mix_clips(exact)
     gain = track_gain(timeline, clips)
     cover = cover_png(timeline)
