@@ -26,9 +26,13 @@ BITRATE = click.option("--bitrate", type=click.Choice([str(k) for k in BITRATES_
                        show_default=True, help="MP3 bitrate in kbps (constant bitrate, mono).")
 
 
+CHAPTERS = click.option("--chapters", type=click.Choice(["steps", "sections"]), default="steps", show_default=True,
+                        help="A chapter per step inside each section, or per section only.")
+
+
 def mp3_options(command):
     """The options `render` and `watch` share: where to write, what to play, how it sounds."""
-    for option in reversed((OUTPUT, LENGTH, WITH, ENGINE, VOICE, RATE, BITRATE)):
+    for option in reversed((OUTPUT, LENGTH, WITH, ENGINE, VOICE, RATE, BITRATE, CHAPTERS)):
         command = option(command)
     return command
 
@@ -72,7 +76,7 @@ def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, in
 @mp3_options
 @click.option("--force", is_flag=True, help="Render even when the MP3 is already up to date.")
 def render(routine: str | None, output: str | None, length: str | None, include: tuple[str, ...],
-           engine: str | None, voice: str | None, rate: int | None, bitrate: str, force: bool) -> None:
+           engine: str | None, voice: str | None, rate: int | None, bitrate: str, chapters: str, force: bool) -> None:
     """Render the routine to an MP3 with tags and a chapter per section.
 
     An MP3 that this render would write byte for byte already is left alone
@@ -89,7 +93,7 @@ def render(routine: str | None, output: str | None, length: str | None, include:
     loaded = load_routine(routine)
     spec = choose(loaded.voice, engine, voice, rate)
     done = render_file(loaded, Path(output) if output else default_output(loaded), _options(length, include), spec,
-                       int(bitrate), ClipCache(default_dir()), _stage(), force)
+                       int(bitrate), ClipCache(default_dir()), _stage(), force, chapters)
     _report(done)
 
 
@@ -97,7 +101,7 @@ def render(routine: str | None, output: str | None, length: str | None, include:
 @click.argument("routine")
 @mp3_options
 def watch(routine: str, output: str | None, length: str | None, include: tuple[str, ...], engine: str | None,
-          voice: str | None, rate: int | None, bitrate: str) -> None:
+          voice: str | None, rate: int | None, bitrate: str, chapters: str) -> None:
     """Render ROUTINE now and again each time it (or a sound file it uses) is saved.
 
     A broken edit prints its error and leaves the last good MP3 as it was. Ctrl-C stops.
@@ -117,7 +121,7 @@ def watch(routine: str, output: str | None, length: str | None, include: tuple[s
     def render_one(loaded):
         spec = choose(loaded.voice, engine, voice, rate)
         target = Path(output) if output else default_output(loaded)
-        return render_file(loaded, target, options, spec, int(bitrate), cache, _stage())
+        return render_file(loaded, target, options, spec, int(bitrate), cache, _stage(), chapters=chapters)
 
     click.echo(f"watching {path} (Ctrl-C to stop)", err=True)
     for outcome in render_on_save(path, render_one):
@@ -138,8 +142,9 @@ def watch(routine: str, output: str | None, length: str | None, include: tuple[s
 @VOICE
 @RATE
 @BITRATE
+@CHAPTERS
 def export(routines: tuple[str, ...], folder: str, split: str | None, length: str | None, include: tuple[str, ...],
-           engine: str | None, voice: str | None, rate: int | None, bitrate: str) -> None:
+           engine: str | None, voice: str | None, rate: int | None, bitrate: str, chapters: str) -> None:
     """Fill a folder for a phone: MP3s (or numbered tracks), synced lyrics, captions, a playlist.
 
     Only files whose content changed are written again.
@@ -156,7 +161,8 @@ def export(routines: tuple[str, ...], folder: str, split: str | None, length: st
     for name in routines:
         loaded = load_routine(name)
         spec = choose(loaded.voice, engine, voice, rate)
-        written, listed = export_routine(loaded, options, spec, int(bitrate), cache, target, split is not None, _stage())
+        written, listed = export_routine(loaded, options, spec, int(bitrate), cache, target, split is not None,
+                                         _stage(), chapters)
         entries += listed
         for item in written:
             changed += item.changed

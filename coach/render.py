@@ -54,18 +54,21 @@ def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: 
     return Exact(compile_routine(routine, options, measure, cuesounds.prepared_length), speech)
 
 
-def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet, key: str | None = None) -> None:
-    """Mix and encode to `output`; `key` (see `coach.export.renderkey`) goes into the tag."""
+def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet, key: str | None = None,
+               chapters: str = "steps") -> None:
+    """Mix and encode to `output`, with a chapter per section and (`chapters` 'steps') per step inside it;
+    `key` (see `coach.export.renderkey`) goes into the tag."""
     from coach.audio.encoder import encode_mp3
     from coach.audio.id3 import Tags
     from coach.audio.level import track_gain
     from coach.audio.mixer import mix
+    from coach.chapters import chapter_marks
 
     timeline = exact.timeline
     clips = mix_clips(exact)
     tags = Tags(title=timeline.title, artist=timeline.author or "coach", album=timeline.album,
                 genre="Fitness", comment=timeline.description, key=key)
-    chapters = chapter_marks(timeline)
+    marks = chapter_marks(timeline, chapters)
     advance = stage("encode", timeline.duration)
 
     def blocks():
@@ -73,7 +76,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
         for block in mix(timeline, clips, track_gain(timeline, clips)):
             yield block.tobytes()
 
-    encode_mp3(blocks(), output, rate=SAMPLE_RATE, tags=tags, chapters=chapters, bitrate_kbps=bitrate_kbps,
+    encode_mp3(blocks(), output, rate=SAMPLE_RATE, tags=tags, chapters=marks, bitrate_kbps=bitrate_kbps,
                on_block=lambda nbytes: advance(nbytes // 2))
 
 
@@ -83,14 +86,3 @@ def mix_clips(exact: Exact) -> dict[tuple[str, str], np.ndarray]:
     clips.update({("sound", event.content): cuesounds.prepared(event.content)
                   for event in exact.timeline.events if event.kind == "sound"})
     return clips
-
-
-def chapter_marks(timeline: Timeline) -> list[ChapterMark]:
-    """The timeline's sections as MP3 chapters, in milliseconds."""
-    from coach.audio.id3 import ChapterMark
-
-    return [ChapterMark(c.title, _ms(c.start), _ms(c.end)) for c in timeline.chapters]
-
-
-def _ms(samples: int) -> int:
-    return round(samples * 1000 / SAMPLE_RATE)

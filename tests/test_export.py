@@ -127,8 +127,11 @@ def test_one_mp3_per_routine_keeps_its_chapters_and_routines_share_a_playlist(ex
     assert sorted(p.name for p in (tmp_path / "phone").iterdir()) == [
         "coach.m3u8", "onsets.lrc", "onsets.mp3", "onsets.vtt", "second.lrc", "second.mp3", "second.vtt"]
     assert ID3(tmp_path / "phone" / "second.mp3")["TALB"].text == ["Morning"]
-    chapters = ID3(tmp_path / "phone" / "onsets.mp3").getall("CHAP")
-    assert [c.sub_frames["TIT2"].text[0] for c in chapters] == [c["title"] for c in plan["chapters"]]
+    tag = ID3(tmp_path / "phone" / "onsets.mp3")
+    sections = [toc for toc in tag.getall("CTOC") if toc.element_id != "toc"]
+    assert [toc.sub_frames["TIT2"].text[0] for toc in sections] == [c["title"] for c in plan["chapters"]]
+    assert [c.sub_frames["TIT2"].text[0] for c in tag.getall("CHAP")] == [
+        "Side bend — right", "Side bend — left", "Belly breathing"]
     assert decoded_samples(tmp_path / "phone" / "onsets.mp3") == pytest.approx(plan["duration"] * RATE, abs=RATE // 1000)
     paths = [line for line in (tmp_path / "phone" / "coach.m3u8").read_text().splitlines() if not line.startswith("#")]
     assert paths == ["onsets.mp3", "second.mp3"]

@@ -278,26 +278,60 @@ def test_tags_are_id3v23_with_title_description_and_ordered_chapters(onsets):
     assert tag["TALB"].text == ["Onset check"]  # no album: key, so the title: a phone files it by routine
     comments = tag.getall("COMM")
     assert [c.text for c in comments] == [["A short routine whose every sound is checked against the plan."]]
-    (toc,) = tag.getall("CTOC")
-    assert toc.flags & CTOCFlags.TOP_LEVEL and toc.flags & CTOCFlags.ORDERED
+    tocs = {toc.element_id: toc for toc in tag.getall("CTOC")}
+    (top,) = [toc for toc in tocs.values() if toc.flags & CTOCFlags.TOP_LEVEL]
+    assert top.flags & CTOCFlags.ORDERED
+    sections = [tocs[element] for element in top.child_element_ids]  # each section is a table of its steps
+    assert [toc.sub_frames["TIT2"].text[0] for toc in sections] == [c["title"] for c in onsets.plan["chapters"]]
     chapters = {chap.element_id: chap for chap in tag.getall("CHAP")}
-    assert len(chapters) == len(onsets.plan["chapters"]) == 2
-    in_order = [chapters[element] for element in toc.child_element_ids]
-    assert [c.sub_frames["TIT2"].text[0] for c in in_order] == [c["title"] for c in onsets.plan["chapters"]]
-    assert [(c.start_time, c.end_time) for c in in_order] == [
-        (round(c["start"] * 1000), round(c["end"] * 1000)) for c in onsets.plan["chapters"]]
+    steps = [[chapters[element] for element in toc.child_element_ids] for toc in sections]
+    assert [[c.sub_frames["TIT2"].text[0] for c in section] for section in steps] == [
+        ["Side bend — right", "Side bend — left"], ["Belly breathing"]]
+    expected = planned_steps(onsets.plan)
+    assert [(c.start_time, c.end_time) for section in steps for c in section] == [
+        (round(start * 1000), round(end * 1000)) for _, start, end in expected]
 
 
 def test_ffprobe_lists_the_plans_chapters(onsets):
     assert_chapters_match(onsets.mp3, onsets.plan)
 
 
+def planned_steps(plan: dict) -> list[tuple[tuple, float, float]]:
+    """(step, side, round), start, end of each step occurrence: a section's first starts with the section,
+    each other where its first event is (these routines have no announcements between steps)."""
+    found = []
+    for chapter in plan["chapters"]:
+        runs = []
+        for event in plan["events"]:
+            occurrence = (event["step"], event["side"], event["round"])
+            if chapter["start"] <= event["start"] < chapter["end"] and event["step"] and (
+                    not runs or runs[-1][0] != occurrence):
+                runs.append((occurrence, event["start"]))
+        starts = [chapter["start"]] + [start for _, start in runs[1:]]
+        found += [(occurrence, start, end)
+                  for (occurrence, _), start, end in zip(runs, starts, starts[1:] + [chapter["end"]])]
+    return found
+
+
 def assert_chapters_match(mp3: Path, plan: dict) -> None:
+    """ffprobe lists every step chapter (it reads the CHAP frames, not the tables), on the plan's times."""
     probed = ffprobe_chapters(mp3)
-    assert [c["tags"]["title"] for c in probed] == [c["title"] for c in plan["chapters"]]
-    for found, planned in zip(probed, plan["chapters"]):
-        assert abs(float(found["start_time"]) - planned["start"]) <= 0.001, (found, planned)
-        assert abs(float(found["end_time"]) - planned["end"]) <= 0.001, (found, planned)
+    expected = planned_steps(plan)
+    assert [c["tags"]["title"].split(" — ")[0] for c in probed] == [step for (step, _, _), _, _ in expected]
+    for found, (_, start, end) in zip(probed, expected):
+        assert abs(float(found["start_time"]) - start) <= 0.001, (found, start)
+        assert abs(float(found["end_time"]) - end) <= 0.001, (found, end)
+
+
+def test_chapters_sections_gives_one_flat_chapter_per_section(tmp_path, warm_cache):
+    mp3 = tmp_path / "sections.mp3"
+    render(ONSETS, mp3, "--chapters", "sections", env=environment(warm_cache))
+    plan = plan_exact(ONSETS, env=environment(warm_cache))
+    probed = ffprobe_chapters(mp3)
+    assert [(c["tags"]["title"], float(c["start_time"]), float(c["end_time"])) for c in probed] == [
+        (c["title"], pytest.approx(c["start"], abs=0.001), pytest.approx(c["end"], abs=0.001)) for c in plan["chapters"]]
+    (toc,) = ID3(mp3).getall("CTOC")
+    assert toc.child_element_ids == ["ch0", "ch1"]
 
 
 def test_default_is_cbr_64_kbps_mono(onsets):

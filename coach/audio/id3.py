@@ -40,17 +40,24 @@ class Tags:
 
 @dataclass(frozen=True)
 class ChapterMark:
-    """One section as a chapter, in milliseconds of decoded audio."""
+    """A chapter in milliseconds of decoded audio: a section, or a step inside one."""
 
     title: str
     start_ms: int
     end_ms: int
+    steps: tuple[ChapterMark, ...] = ()
+    """A section's step chapters, which tile it; none: the section is one chapter."""
 
 
 def id3_tag(tags: Tags, chapters: Sequence[ChapterMark]) -> bytes:
-    """The whole ID3v2.3 tag: text frames, COMM, then one CTOC and the CHAP frames in chapter order."""
-    if len(chapters) > MAX_SECTIONS:
-        raise ValueError(f"{len(chapters)} chapters; ID3 allows at most {MAX_SECTIONS}")
+    """The whole ID3v2.3 tag: text frames, COMM, cover, key, then the table of contents and chapters.
+
+    Sections without steps are CHAP frames listed by the top-level CTOC. A section with steps is a
+    CTOC of its own (titled, listed by the top level) whose CHAP frames are its steps: a player
+    that lists flat chapters lets the user skip one exercise, one that reads the tree shows sections.
+    """
+    if max(len(chapters), *(len(mark.steps) for mark in chapters), 0) > MAX_SECTIONS:
+        raise ValueError(f"more than {MAX_SECTIONS} chapters in one table of contents; ID3 allows no more")
     frames = [_text_frame("TIT2", tags.title)]
     frames += [_text_frame(frame_id, value) for frame_id, value in
                (("TPE1", tags.artist), ("TALB", tags.album), ("TCON", tags.genre), ("TRCK", tags.track))
@@ -65,18 +72,31 @@ def id3_tag(tags: Tags, chapters: Sequence[ChapterMark]) -> bytes:
     if tags.key:
         frames.append(_frame("TXXX", b"\0" + _string(0, KEY_DESCRIPTION) + _string(0, tags.key)))
     if chapters:
-        ids = [f"ch{index}".encode() for index in range(len(chapters))]
-        top_level_ordered = 0b11
-        frames.append(_frame("CTOC", b"toc\0" + bytes([top_level_ordered, len(ids)])
-                             + b"".join(element + b"\0" for element in ids)))
-        no_offset = 0xFFFFFFFF  # times, not byte offsets, locate the chapter
-        frames += [_frame("CHAP", element + b"\0"
-                          + struct.pack(">4I", mark.start_ms, mark.end_ms, no_offset, no_offset)
-                          + _text_frame("TIT2", mark.title))
-                   for element, mark in zip(ids, chapters)]
+        ids = [f"toc{index}" if mark.steps else f"ch{index}" for index, mark in enumerate(chapters)]
+        frames.append(_toc("toc", ids, top_level=True))
+        for section, mark in zip(ids, chapters):
+            if not mark.steps:
+                frames.append(_chapter(section, mark))
+                continue
+            steps = [f"ch{section[3:]}.{index}" for index in range(len(mark.steps))]
+            frames.append(_toc(section, steps, top_level=False, title=mark.title))
+            frames += [_chapter(element, step) for element, step in zip(steps, mark.steps)]
     body = b"".join(frames)
     syncsafe = bytes((len(body) >> shift) & 0x7F for shift in (21, 14, 7, 0))
     return b"ID3\x03\x00\x00" + syncsafe + body
+
+
+def _toc(element: str, children: list[str], top_level: bool, title: str | None = None) -> bytes:
+    ordered = 0b01
+    flags = ordered | (0b10 if top_level else 0)
+    content = element.encode() + b"\0" + bytes([flags, len(children)]) + b"".join(f"{child}\0".encode() for child in children)
+    return _frame("CTOC", content + (_text_frame("TIT2", title) if title else b""))
+
+
+def _chapter(element: str, mark: ChapterMark) -> bytes:
+    no_offset = 0xFFFFFFFF  # times, not byte offsets, locate the chapter
+    return _frame("CHAP", element.encode() + b"\0" + struct.pack(">4I", mark.start_ms, mark.end_ms, no_offset, no_offset)
+                  + _text_frame("TIT2", mark.title))
 
 
 def _frame(frame_id: str, content: bytes) -> bytes:

@@ -31,7 +31,8 @@ from coach import __version__
 from coach.limits import SAMPLE_RATE
 from coach.outputpath import output_target
 from coach.progress import Stage, quiet
-from coach.render import chapter_marks, exact_timeline, mix_clips
+from coach.chapters import chapter_marks
+from coach.render import exact_timeline, mix_clips
 from coach.routine import Routine
 from coach.speech.cache import ClipCache
 from coach.speech.engines import EngineSpec
@@ -70,7 +71,8 @@ def safe_name(text: str) -> str:
 
 
 def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate_kbps: int, cache: ClipCache,
-                   folder: Path, split: bool, stage: Stage = quiet) -> tuple[list[Written], list[Entry]]:
+                   folder: Path, split: bool, stage: Stage = quiet, chapters: str = "steps"
+                   ) -> tuple[list[Written], list[Entry]]:
     """Write the routine's tracks and captions into `folder`; return what was written and its playlist entries."""
     exact = exact_timeline(routine, options, spec, cache, stage)
     timeline = exact.timeline
@@ -84,18 +86,18 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     for track in tracks_of(timeline, safe_name(Path(routine.path).stem), split):
         tags = Tags(title=track.title, artist=artist, album=album, genre="Fitness", comment=timeline.description,
                     track=track.number, cover=cover)
-        chapters = [] if split else chapter_marks(timeline)
+        marks = chapter_marks(timeline, chapters, track.start, track.stop)
         audio_key = _audio_key(timeline, track, clips, digests, gain, bitrate_kbps)
-        key = f"{audio_key}-{_tags_key(tags, chapters)}"
+        key = f"{audio_key}-{_tags_key(tags, marks)}"
         mp3 = output_target(folder / f"{track.name}.mp3", inputs)
         stored = stored_key(mp3)
         changed = stored != key
         if changed and stored is not None and stored.split("-")[0] == audio_key:
-            retag_mp3(mp3, replace(tags, key=key), chapters)  # same sound, new tag (a cover, a title)
+            retag_mp3(mp3, replace(tags, key=key), marks)  # same sound, new tag (a cover, a title)
         elif changed:
             _make_folder(mp3.parent)
             blocks = (block.tobytes() for block in mix(timeline, clips, gain, start=track.start, stop=track.stop))
-            encode_mp3(blocks, mp3, rate=SAMPLE_RATE, tags=replace(tags, key=key), chapters=chapters,
+            encode_mp3(blocks, mp3, rate=SAMPLE_RATE, tags=replace(tags, key=key), chapters=marks,
                        bitrate_kbps=bitrate_kbps)
         written.append(Written(folder / f"{track.name}.mp3", changed))
         lyrics = to_lrc(timeline, track.title, album, artist, track.start, track.stop)

@@ -34,11 +34,11 @@ def default_output(routine: Routine) -> Path:
 
 
 def render_file(routine: Routine, output: Path, options: Options, spec: EngineSpec, bitrate_kbps: int,
-                cache: ClipCache, stage: Stage = quiet, force: bool = False) -> Rendered:
+                cache: ClipCache, stage: Stage = quiet, force: bool = False, chapters: str = "steps") -> Rendered:
     target = output_target(output, routine.input_files())
-    key = render_key(routine, options, spec, bitrate_kbps)
+    key = render_key(routine, options, spec, bitrate_kbps, chapters)
     if not force and stored_key(target) == key:
         return Rendered(output, None)
     exact = exact_timeline(routine, options, spec, cache, stage)
-    render_mp3(exact, target, bitrate_kbps, stage, key)
+    render_mp3(exact, target, bitrate_kbps, stage, key, chapters)
     return Rendered(output, exact.timeline)

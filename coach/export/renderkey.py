@@ -26,7 +26,7 @@ NOT_HEARD = ("path", "line", "length_line")
 """Routine fields that only locate error messages."""
 
 
-def render_key(routine: Routine, options: Options, spec: EngineSpec, bitrate_kbps: int) -> str:
+def render_key(routine: Routine, options: Options, spec: EngineSpec, bitrate_kbps: int, chapters: str = "steps") -> str:
     from coach.audio.clips import PROCESSING
 
     document = {
@@ -34,7 +34,7 @@ def render_key(routine: Routine, options: Options, spec: EngineSpec, bitrate_kbp
         "routine": heard(routine),
         "length": str(options.length), "include": sorted(options.include),
         "speech": [spec.identity(), spec.rate, spec.volume, PROCESSING],
-        "bitrate": bitrate_kbps,
+        "bitrate": bitrate_kbps, "chapters": chapters,
     }
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()
 
