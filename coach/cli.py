@@ -197,6 +197,10 @@ def voices() -> None:
             continue
         found = list_voices(name)
         click.echo(f"{name}: {len(found)} voices")
+        if name == "piper" and not found:
+            from coach.speech.piper import download_fix
+
+            click.echo(f"  none installed; get one with: {download_fix()}")
         for voice_id, voice_name in found:
             click.echo(f"  {voice_id:24}  {voice_name}")
 
@@ -211,12 +215,14 @@ def check(routines: tuple[str, ...], strict: bool) -> None:
     from coach.durations import format_seconds
     from coach.estimate import estimate
     from coach.library import load_routine
+    from coach.speech.engines import voice_warnings
 
     exit_code = 0
     for name in routines:
         try:
             routine = load_routine(name)
             timeline, warnings = check_routine(routine, estimate(routine.voice.rate), cuesounds.length_seconds)
+            warnings += voice_warnings(routine.voice)
         except CoachError as error:
             click.echo(error.line(), err=True)
             exit_code = max(exit_code, error.exit_code)

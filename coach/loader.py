@@ -261,7 +261,7 @@ class _Loader:
         fields = self.source.mapping(node, "voice", ("engine", "voice", "rate", "volume", "language"))
         return Voice(engine=fields.choice("engine", "auto", ENGINES), voice=fields.text("voice"),
                      rate=fields.integer("rate", 160, *RATE_RANGE), volume=fields.number("volume", 1.0, 0, 1),
-                     language=fields.text("language"))
+                     language=fields.text("language"), line=node.line)
 
     def phrases(self, node) -> Phrases:
         if node is None:

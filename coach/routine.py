@@ -56,6 +56,7 @@ class Voice:
     rate: int = 160
     volume: float = 1.0
     language: str | None = None
+    line: int = 0
 
 
 @dataclass(frozen=True)

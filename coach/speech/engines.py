@@ -21,13 +21,16 @@ from pathlib import Path
 
 from coach.errors import EnvironmentProblem
 from coach.routine import Voice
+from coach.speech import piper
+from coach.timeline import CompileWarning
 
-ENGINE_NAMES = ("pyttsx3", "espeak-ng")
-AUTO_ORDER = ("espeak-ng", "pyttsx3") if sys.platform.startswith("linux") else ENGINE_NAMES
+ENGINE_NAMES = ("pyttsx3", "espeak-ng", "piper")
+AUTO_ORDER = ("espeak-ng", "pyttsx3") if sys.platform.startswith("linux") else ("pyttsx3", "espeak-ng")
 """On Linux pyttsx3 drives the same espeak-ng, but through an asynchronous callback that was
 measured here to return clips that differ by a few samples from call to call and, under
 load, empty or another phrase's audio; espeak-ng itself is deterministic. Elsewhere pyttsx3
-reaches the system voices (NSSpeechSynthesizer, SAPI5), so it comes first."""
+reaches the system voices (NSSpeechSynthesizer, SAPI5), so it comes first. Piper, when it is
+installed and has a voice, comes before both (see `choose`)."""
 PYTTSX3_ATTEMPTS = 3
 PLAUSIBLE_FRACTION = 0.3
 """A pyttsx3 clip shorter than this share of the rate estimate is a known driver glitch: retry."""
@@ -45,7 +48,10 @@ class EngineSpec:
     language: str | None
 
     def identity(self) -> str:
-        """Names the exact engine build, so a new engine version never reuses old clips."""
+        """Names the exact engine build, so a new engine version never reuses old clips.
+        A Piper voice is named by its model's content, not its path."""
+        if self.engine == "piper":
+            return piper.model_identity(Path(self.voice))
         return f"{self.engine} {_engine_version(self.engine)} voice={self.voice} lang={self.language}"
 
 
@@ -53,8 +59,11 @@ def choose(voice: Voice, engine: str | None = None, voice_name: str | None = Non
            rate: int | None = None) -> EngineSpec:
     """The engine to use: the one asked for (CLI overrides the routine), or the first that works."""
     wanted = engine or voice.engine
+    voice_name = voice_name or voice.voice
     if wanted == "auto":
         found = next((name for name in AUTO_ORDER if available(name)), None)
+        if _piper_fits(voice_name):
+            found = "piper"
         if found is None:
             raise EnvironmentProblem("no speech engine found", INSTALL_ESPEAK)
         wanted = found
@@ -63,12 +72,36 @@ def choose(voice: Voice, engine: str | None = None, voice_name: str | None = Non
                                  f"use one of: {', '.join(ENGINE_NAMES)} (see `coach voices`)")
     elif not available(wanted):
         raise EnvironmentProblem(f"speech engine '{wanted}' is not installed", _fix_for(wanted))
-    return EngineSpec(wanted, voice_name or voice.voice, rate or voice.rate, voice.volume, voice.language)
+    if wanted == "piper":  # the model is found here, once, so a wrong name fails before any work
+        return EngineSpec(wanted, str(piper.find_model(voice_name)), rate or voice.rate, voice.volume, None)
+    return EngineSpec(wanted, voice_name, rate or voice.rate, voice.volume, voice.language)
+
+
+def voice_warnings(voice: Voice) -> tuple[CompileWarning, ...]:
+    """What `render` would refuse about the routine's voice (an engine or a Piper voice that cannot be
+    found here), as a warning for `check`: the routine is fine, this machine lacks something."""
+    try:
+        choose(voice)
+    except EnvironmentProblem as problem:
+        return (CompileWarning(voice.line or None, f"{problem} (fix: {problem.fix})"),)
+    return ()
+
+
+def _piper_fits(voice_name: str | None) -> bool:
+    """`auto` picks Piper when it is installed and the voice asked for is a Piper voice, or, with no
+    voice asked for, when a Piper voice is installed."""
+    if not piper.installed():
+        return False
+    if voice_name is None:
+        return bool(piper.installed_voices())
+    return voice_name.endswith(".onnx") or voice_name in piper.installed_voices()
 
 
 def available(engine: str) -> bool:
     if engine == "espeak-ng":
         return shutil.which("espeak-ng") is not None
+    if engine == "piper":
+        return piper.installed()
     try:
         metadata.version("pyttsx3")
     except metadata.PackageNotFoundError:
@@ -79,6 +112,8 @@ def available(engine: str) -> bool:
 
 
 def _fix_for(engine: str) -> str:
+    if engine == "piper":
+        return piper.INSTALL_PIPER
     return INSTALL_ESPEAK if engine == "espeak-ng" or sys.platform.startswith("linux") else "pip install pyttsx3"
 
 
@@ -99,6 +134,8 @@ def _espeak_version() -> str:
 
 def list_voices(engine: str) -> list[tuple[str, str]]:
     """(id, name) of every voice the engine offers."""
+    if engine == "piper":
+        return [(name, piper.describe(model)) for name, model in piper.installed_voices().items()]
     if engine == "espeak-ng":
         done = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True, timeout=30, check=True)
         rows = [line.split() for line in done.stdout.splitlines()[1:] if line.strip()]
@@ -112,7 +149,9 @@ class Speaker:
 
     def __init__(self, spec: EngineSpec):
         self.spec = spec
-        self.pyttsx3 = None
+        self.pyttsx3 = self.piper = None
+        if spec.engine == "piper":
+            self.piper = piper.PiperSpeaker(Path(spec.voice), spec.rate, spec.volume)
         if spec.engine == "pyttsx3":
             self.pyttsx3 = _pyttsx3_engine()
             self.finished = threading.Event()
@@ -121,6 +160,8 @@ class Speaker:
 
     def speak_to_file(self, text: str, path: Path) -> Path:
         """Write `text` as speech into an audio file at (or next to) `path`; returns the file."""
+        if self.piper is not None:
+            return self.piper.speak_to_file(text, path)
         if self.pyttsx3 is None:
             return self._espeak(text, path)
         for _ in range(PYTTSX3_ATTEMPTS):
