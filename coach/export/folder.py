@@ -1,11 +1,12 @@
 """`coach export`: a folder a phone's player reads well, rewritten only where something changed.
 
 Per routine: its MP3 with cover art (or, split, one numbered track per
-section of the same album, whose lengths add up exactly to the whole), a synced-lyrics
-`.lrc` and a `.vtt` caption file beside each track; for all the routines
-of one call, one `.m3u8` playlist. A track whose tag already carries its
-key is not encoded again, and a text file whose content is unchanged is
-not written, so its date stays and a sync tool copies nothing.
+section of the same album, whose lengths add up exactly to the whole), a
+synced-lyrics `.lrc` and a `.vtt` caption file beside each track; for all
+the routines of one call, one `.m3u8` playlist. A track whose tag already
+carries its key is not encoded again (only retagged when just its tag
+changed), and a text file whose content is unchanged is not written, so
+its date stays and a sync tool copies nothing.
 """
 
 from __future__ import annotations
@@ -17,21 +18,21 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from coach import __version__
 from coach.audio.encoder import encode_mp3, retag_mp3
 from coach.audio.id3 import Tags, stored_key
 from coach.audio.level import track_gain
 from coach.audio.mixer import clip_key, mix
+from coach.chapters import chapter_marks
 from coach.compiler import Options
 from coach.errors import EnvironmentProblem, quoted
 from coach.export.captions import to_lrc, to_vtt
 from coach.export.cover import cover_png
 from coach.export.playlist import Entry, to_m3u8
 from coach.interrupts import scratch_path
-from coach import __version__
 from coach.limits import SAMPLE_RATE
 from coach.outputpath import output_target
 from coach.progress import Stage, quiet
-from coach.chapters import chapter_marks
 from coach.render import exact_timeline, mix_clips
 from coach.routine import Routine
 from coach.speech.cache import ClipCache
