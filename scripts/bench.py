@@ -5,7 +5,8 @@ Cases: (a) the naive pydub way (silent track, `overlay` per event, export), (b) 
 silence of the same length through coach's own `encode_mp3` (same block size, tags and chapters;
 for reference, b' is bare ffmpeg on /dev/zero and b" bare ffmpeg on the rendered mix's PCM, since
 silence encodes faster than speech), (c) `coach render` with an empty clip cache, (d) warm cache,
-(e) one phrase changed, (f) a 2-hour routine (its own floor, b2). The 25-minute case is the
+(e) one phrase changed, (f) a 2-hour routine (its own floor, b2), (u) a render whose MP3 is
+already up to date (nothing to do). The 25-minute case is the
 built-in runner-recovery at --length 25m. Each case is a separate process, timed by
 wall clock around it. Peak RSS is the process's own (VmHWM, read at exit by a small wrapper that
 runs the real `coach` script), without the ffmpeg it starts: ffmpeg's own is row b'.
@@ -139,13 +140,16 @@ def main() -> None:
     cache = work / "cache"
     os.environ["COACH_CACHE_DIR"] = str(cache)
     me, out = Path(__file__).resolve(), work / "out.mp3"
-    render = lambda routine, length: [COACH, "render", *([routine] if routine else []), "--length", length, "-o", out]
+    # --force: the output already holds this render after the first run, and render would leave it alone.
+    render = lambda routine, length: [COACH, "render", *([routine] if routine else []), "--length", length, "-o", out,
+                                      "--force"]
     rows = {}
     try:
         rows["c"] = run(render(None, "25m"), work) | {"clips": clip_count(cache)}
         rows["d"] = run(render(None, "25m"), work)
+        rows["u"] = run(render(None, "25m")[:-1], work)  # without --force: the MP3 is up to date, nothing to do
         plan = prepare(None, "25m", work, "default", pydub=not options.quick)
-        for key in "cd":
+        for key in "cdu":
             rows[key]["audio"] = plan["seconds"]
         rows["b"] = run([me, "--worker", "floor", plan["floor"]], work) | {"audio": plan["seconds"]}
         bare = lambda source: run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "s16le", "-ar", RATE, "-ac", 1,
@@ -194,6 +198,7 @@ def report(rows: dict, json_path: str | None) -> None:
     labels = {"a": "(a) pydub baseline", "b": "(b) encode floor (encode_mp3)", "b'": "(b') bare ffmpeg, /dev/zero",
               'b"': '(b") bare ffmpeg, the mix of (d)',
               "c": f"(c) render, cold ({rows['c']['clips']} clips made)", "d": "(d) render, warm",
+              "u": "(u) render, already up to date",
               "e": f"(e) one phrase changed ({rows['e']['clips']} made)", "b2": "(b2) encode floor, 2 h",
               "f0": f"(f0) 2 h, first render ({rows['f0']['clips']} made)", "f": "(f) 2 h, warm"}
     print(f"\n{'case':40} {'audio':>8} {'wall s':>7} {'x floor':>7} {'RSS MB':>7}  target")
