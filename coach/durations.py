@@ -15,6 +15,7 @@ from coach.limits import MAX_NUMBER_CHARS
 
 _UNITS = {"h": 3600, "m": 60, "s": 1}
 _SMALLER = {"h": "m", "m": "s", "s": None}
+_PLURAL = {"h": "hours", "m": "minutes"}
 _UNIT_WORDS = {
     "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
     "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m",
@@ -98,7 +99,7 @@ def _parse_unsigned(body: str, default_unit: str) -> Fraction | None:
         if "." in second:
             return None
         return Fraction(first) * 3600 + Fraction(second) * 60 + Fraction(third)
-    total, position, used = Fraction(0), 0, []
+    total, position, used, too_big = Fraction(0), 0, [], None
     while position < len(body):
         part = _PART.match(body, position)
         if not part or part.end() == position:
@@ -109,11 +110,15 @@ def _parse_unsigned(body: str, default_unit: str) -> Fraction | None:
         unit = _UNIT_WORDS.get(word) if word else bare_unit
         if unit is None or unit in used:
             return None
+        if used and Fraction(number) >= 60 and too_big is None:  # 1m70s: a typo more often than 2m10s
+            too_big = f"{number}{unit} after the {_PLURAL[used[-1]]}"
         used.append(unit)
         total += Fraction(number) * _UNITS[unit]
         position = part.end()
     if not used or (len(used) > 1 and not _descending(used)):
         return None
+    if too_big is not None:
+        raise ValueError(f"{quoted(body)} has {too_big}; write {format_seconds(total)} (up to 59 of each unit)")
     return total
 
 

@@ -161,3 +161,15 @@ def test_format_seconds_reads_back(text):
 def test_numbers_too_long_for_a_duration_are_refused_before_arithmetic(text):
     with pytest.raises(ValueError, match="not a duration"):
         parse_span(text)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1m70s", "'1m70s' has 70s after the minutes; write 2m10s (up to 59 of each unit)"),
+    ("1h60m", "'1h60m' has 60m after the hours; write 2h00m (up to 59 of each unit)"),
+    ("2m60", "'2m60' has 60s after the minutes; write 3m (up to 59 of each unit)"),
+])
+def test_a_component_past_59_after_a_larger_unit_is_refused_with_what_was_meant(text, message):
+    with pytest.raises(ValueError) as raised:
+        parse_duration(text)
+    assert str(raised.value) == message
+    assert parse_duration("90s") == 90 and parse_duration("1m59.5s") == Fraction(239, 2)
