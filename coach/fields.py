@@ -50,7 +50,7 @@ class Fields:
         self.source, self.node, self.what = source, node, what
         for key, _ in node.items:
             if key.text not in allowed:
-                hint = did_you_mean(key.text, allowed)
+                hint = did_you_mean(key.text, allowed) or f"; the keys here are {', '.join(allowed)}"
                 raise source.error(key, f"unknown key {quoted(key.text)} in {what}{hint}")
 
     def has(self, key: str) -> bool:
