@@ -240,6 +240,14 @@ def check(routines: tuple[str, ...], strict: bool) -> None:
     sys.exit(exit_code)
 
 
+@cli.command()
+def schema() -> None:
+    """Print the routine format as a JSON Schema, for editor completion (see docs/routines.md)."""
+    from coach.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
 @cli.command(name="list")
 def list_routines() -> None:
     """List the built-in routines."""

@@ -131,3 +131,18 @@ def _first_unit(text: str) -> str:
     part = _PART.match(text.strip())
     word = part.group(2) if part else ""
     return _UNIT_WORDS.get(word, "s")
+
+
+def text_pattern(*, signed: bool = False, ranged: bool = False) -> str:
+    """The spellings above as a JSON Schema (ECMA-262) pattern, so an editor flags `45 sekunds` as you type.
+
+    A loose superset: unit order, repeated units and `hi < lo` are left to the loader's messages.
+    """
+    words = "|".join(sorted(_UNIT_WORDS, key=len, reverse=True))
+    unit = "(?:" + "".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in words) + ")"
+    clock = rf"\d+:[0-5]\d(?:\.\d+)?(?::[0-5]\d(?:\.\d+)?)?"
+    parts = rf"{_NUMBER}\s*{unit}?(?:\s*{_NUMBER}\s*{unit}?)*"
+    one = rf"(?:{clock}|{parts})"
+    body = rf"{one}(?:\s*-\s*{one})?" if ranged else one
+    sign = r"-?\s*" if signed else ""
+    return rf"^\s*{sign}{body}\s*$"

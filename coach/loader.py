@@ -29,6 +29,10 @@ ANNOUNCEMENT_KEYS = ("say", "pause")
 REST_KEYS = ("rest", "say")
 STEP_KEYS = tuple(dict.fromkeys(HOLD_KEYS + BREATHING_KEYS + ANNOUNCEMENT_KEYS + REST_KEYS))
 BREATHE_KEYS = ("pattern", "inhale", "hold", "exhale", "hold_after", "duration", "cycles", "count")
+CUE_KEYS = ("at", "every", "say")
+VOICE_KEYS = ("engine", "voice", "rate", "volume", "language")
+PHRASE_KEYS = tuple(field.name for field in dataclass_fields(Phrases))
+SOUND_KEYS = SOUND_ROLES
 PHASES = ("inhale", "hold", "exhale", "hold_after")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -221,7 +225,7 @@ class _Loader:
             raise self.source.error(node, "'cues' must be a list (each with 'at' or 'every', and 'say')")
         cues = []
         for item in node.items:
-            cue = self.source.mapping(item, "a cue", ("at", "every", "say"))
+            cue = self.source.mapping(item, "a cue", CUE_KEYS)
             if cue.has("at") and cue.has("every"):
                 raise cue.error("every", "a cue has 'at' or 'every', not both")
             if not cue.has("at") and not cue.has("every"):
@@ -244,7 +248,7 @@ class _Loader:
     def sounds(self, node, inherited: Sounds, what: str) -> Sounds:
         if node is None:
             return inherited
-        fields = self.source.mapping(node, what, SOUND_ROLES)
+        fields = self.source.mapping(node, what, SOUND_KEYS)
         chosen = {}
         for role in SOUND_ROLES:
             if fields.has(role):
@@ -258,7 +262,7 @@ class _Loader:
     def voice(self, node) -> Voice:
         if node is None:
             return Voice()
-        fields = self.source.mapping(node, "voice", ("engine", "voice", "rate", "volume", "language"))
+        fields = self.source.mapping(node, "voice", VOICE_KEYS)
         return Voice(engine=fields.choice("engine", "auto", ENGINES), voice=fields.text("voice"),
                      rate=fields.integer("rate", 160, *RATE_RANGE), volume=fields.number("volume", 1.0, 0, 1),
                      language=fields.text("language"), line=node.line)
@@ -266,10 +270,9 @@ class _Loader:
     def phrases(self, node) -> Phrases:
         if node is None:
             return Phrases()
-        keys = tuple(field.name for field in dataclass_fields(Phrases))
-        fields = self.source.mapping(node, "phrases", keys)
+        fields = self.source.mapping(node, "phrases", PHRASE_KEYS)
         chosen = {}
-        for key in keys:
+        for key in PHRASE_KEYS:
             if not fields.has(key):
                 continue
             if key == "countdown":
