@@ -14,9 +14,23 @@ from coach.errors import EXIT_ROUTINE, EXIT_USAGE, CoachError, UsageError
 from coach.limits import MAX_TRACK_SECONDS, RATE_RANGE, SAMPLE_RATE
 from coach.speech.engines import ENGINE_NAMES
 
-ROUTINE = click.argument("routine", required=False)
+def _complete_routine(context, parameter, incomplete):
+    from coach.completion import for_shell, routines
+
+    return for_shell(routines(incomplete))
+
+
+def _complete_section(context, parameter, incomplete):
+    from coach.completion import for_shell, optional_sections, routines_on_line
+
+    return for_shell(optional_sections(routines_on_line(), incomplete))
+
+
+ROUTINE = click.argument("routine", required=False, shell_complete=_complete_routine)
+ROUTINES = click.argument("routines", nargs=-1, shell_complete=_complete_routine)
 LENGTH = click.option("--length", "length", metavar="T", help="Target length (e.g. 22m); ranges are fitted to it.")
-WITH = click.option("--with", "include", multiple=True, metavar="SECTION", help="Include an optional section.")
+WITH = click.option("--with", "include", multiple=True, metavar="SECTION", help="Include an optional section.",
+                    shell_complete=_complete_section)
 # A free name, not a choice: an engine this machine lacks is an environment problem (exit 3, with the fix).
 ENGINE = click.option("--engine", metavar="E", help=f"Speech engine: auto, {', '.join(ENGINE_NAMES)}.")
 VOICE = click.option("--voice", metavar="V", help="Voice id, or part of its name (see `coach voices`).")
@@ -37,7 +51,7 @@ def mp3_options(command):
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.version_option(package_name="coach")
 @click.pass_context
@@ -48,6 +62,8 @@ def cli(context: click.Context, debug: bool) -> None:
     without one, the built-in runner recovery routine is used.
     """
     context.obj = {"debug": debug}
+    if context.invoked_subcommand is None:
+        click.echo(context.get_help())
 
 
 @cli.command()
@@ -98,7 +114,7 @@ def render(routine: str | None, output: str | None, length: str | None, include:
 
 
 @cli.command()
-@click.argument("routine")
+@click.argument("routine", shell_complete=_complete_routine)
 @mp3_options
 def watch(routine: str, output: str | None, length: str | None, include: tuple[str, ...], engine: str | None,
           voice: str | None, rate: int | None, bitrate: str, chapters: str) -> None:
@@ -133,7 +149,7 @@ def watch(routine: str, output: str | None, length: str | None, include: tuple[s
 
 
 @cli.command()
-@click.argument("routines", nargs=-1, required=True)
+@click.argument("routines", nargs=-1, required=True, shell_complete=_complete_routine)
 @click.option("--to", "folder", required=True, metavar="DIR", help="Folder to fill (a phone's music folder, a sync folder).")
 @click.option("--split", type=click.Choice(["sections"]), help="One numbered track per section instead of one MP3.")
 @LENGTH
@@ -175,50 +191,43 @@ def export(routines: tuple[str, ...], folder: str, split: str | None, length: st
 def _report(done, detail: str = "") -> None:
     from coach.durations import format_seconds
     from coach.timeline import warning_text
+    from coach.wording import plural
 
     if done.timeline is None:
         click.echo(f"{done.output}: up to date{detail}")
         return
     timeline = done.timeline
     click.echo(f"{done.output}: {format_seconds(timeline.duration / SAMPLE_RATE)}, "
-               f"{len(timeline.chapters)} chapters{detail}")
+               f"{plural(len(timeline.chapters), 'chapter')}{detail}")
     for warning in timeline.warnings:
         click.echo(warning_text(warning), err=True)
 
 
 @cli.command()
-def voices() -> None:
-    """List the speech engines and their voices."""
-    from coach.speech.engines import ENGINE_NAMES, available, list_voices
+@click.option("--language", metavar="LANG", help="Only voices for this language (en also lists en-gb, en-us, ...).")
+def voices(language: str | None) -> None:
+    """List each speech engine's voices once, with languages; * marks the one `auto` uses."""
+    from coach.speech.voicelist import describe
 
-    for name in ENGINE_NAMES:
-        if not available(name):
-            click.echo(f"{name}: not installed")
-            continue
-        found = list_voices(name)
-        click.echo(f"{name}: {len(found)} voices")
-        if name == "piper" and not found:
-            from coach.speech.piper import download_fix
-
-            click.echo(f"  none installed; get one with: {download_fix()}")
-        for voice_id, voice_name in found:
-            click.echo(f"  {voice_id:24}  {voice_name}")
+    for line in describe(language):
+        click.echo(line)
 
 
 @cli.command()
-@click.argument("routines", nargs=-1, required=True)
+@ROUTINES
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check(routines: tuple[str, ...], strict: bool) -> None:
-    """Validate routines (all sections, optional ones too) and print their warnings."""
+    """Validate routines (all sections, optional ones too) and print their warnings; none: the built-in one."""
     from coach import cuesounds
     from coach.compiler import check_routine
     from coach.durations import format_seconds
     from coach.estimate import estimate
     from coach.library import load_routine
     from coach.speech.engines import voice_warnings
+    from coach.wording import plural
 
     exit_code = 0
-    for name in routines:
+    for name in routines or (None,):
         try:
             routine = load_routine(name)
             timeline, warnings = check_routine(routine, estimate(routine.voice.rate), cuesounds.length_seconds)
@@ -236,7 +245,7 @@ def check(routines: tuple[str, ...], strict: bool) -> None:
         length = format_seconds(timeline.duration / SAMPLE_RATE)
         optional = sum(section.optional for section in routine.sections)
         more = f" (+{optional} optional)" if optional else ""
-        click.echo(f"{routine.path}: ok, {length} in {len(timeline.chapters)} sections{more}")
+        click.echo(f"{routine.path}: ok, {length} in {plural(len(timeline.chapters), 'section')}{more}")
     sys.exit(exit_code)
 
 

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from coach.limits import SAMPLE_RATE
+from coach.wording import plural
 
 FORMAT = "coach-timeline/1"
 
@@ -109,8 +110,8 @@ def to_table(timeline: Timeline) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3]
              for row in rows]
     lines.append("")
-    lines.append(f"{timeline.title}: {clock(timeline.duration)} in {len(timeline.chapters)} chapters, "
-                 f"{len(timeline.events)} events")
+    lines.append(f"{timeline.title}: {clock(timeline.duration)} in {plural(len(timeline.chapters), 'chapter')}, "
+                 f"{plural(len(timeline.events), 'event')}")
     lines.extend(warning_text(warning) for warning in timeline.warnings)
     return "\n".join(lines) + "\n"
 

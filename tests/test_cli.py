@@ -104,3 +104,22 @@ def test_help_does_not_import_heavy_modules():
     probe = "import sys, coach.cli; print(sorted(m for m in ('yaml', 'pydub', 'pyttsx3', 'numpy') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_bare_coach_shows_the_help_and_succeeds():
+    result = subprocess.run([sys.executable, "-m", "coach"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("Usage:") and "Commands:" in result.stdout
+
+
+def test_check_without_a_file_checks_the_builtin_routine():
+    result = run("check")
+    assert result.exit_code == 0
+    assert result.output.startswith("runner-recovery.yaml: ok, ") and "in 5 sections (+1 optional)" in result.output
+
+
+def test_one_section_and_one_chapter_are_singular(tmp_path):
+    routine = tmp_path / "one.yaml"
+    routine.write_text("title: One\nsections:\n  - name: Only\n    steps: [{name: Plank, duration: 30s}]\n")
+    assert run("check", str(routine)).output == f"{routine}: ok, 42.7s in 1 section\n"
+    assert "One: 0:42.7 in 1 chapter, " in run("plan", str(routine)).output

@@ -13,6 +13,7 @@ import pytest
 from coach.errors import EnvironmentProblem
 from coach.routine import Voice
 from coach.speech import engines, piper
+from coach.speech.voicelist import VoiceInfo, engine_voices
 from test_render import (ONSETS, assert_gaps_silent, assert_onsets_on_plan, coach, decode, environment, loudness,
                          one_line, plan_exact, render)
 
@@ -68,7 +69,7 @@ def test_a_voice_is_found_by_name_in_the_voices_folder_with_did_you_mean(no_voic
         engines.choose(Voice(engine="piper", voice="en_US-jo-medium"))
     assert "did you mean 'en_US-joe-medium'?" in raised.value.line()
     assert "python -m piper.download_voices en_US-jo-medium --data-dir" in raised.value.line()
-    assert engines.list_voices("piper") == [("en_US-joe-medium", f"en_US, medium ({spec.voice})")]
+    assert engine_voices("piper").voices == (VoiceInfo("en_US-joe-medium", f"en_US, medium ({spec.voice})", ("en-us",)),)
 
 
 def test_without_the_package_piper_is_an_environment_problem_with_the_pip_fix(monkeypatch):

@@ -132,18 +132,6 @@ def _espeak_version() -> str:
     return done.stdout.split("Data at")[0].strip()
 
 
-def list_voices(engine: str) -> list[tuple[str, str]]:
-    """(id, name) of every voice the engine offers."""
-    if engine == "piper":
-        return [(name, piper.describe(model)) for name, model in piper.installed_voices().items()]
-    if engine == "espeak-ng":
-        done = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True, timeout=30, check=True)
-        rows = [line.split() for line in done.stdout.splitlines()[1:] if line.strip()]
-        return [(row[4], f"{row[3]} ({row[1]})") for row in rows if len(row) >= 5]
-    engine_object = _pyttsx3_engine()
-    return [(voice.id, voice.name) for voice in engine_object.getProperty("voices")]
-
-
 class Speaker:
     """Worker side: speaks texts into audio files with one engine instance."""
 
@@ -153,7 +141,7 @@ class Speaker:
         if spec.engine == "piper":
             self.piper = piper.PiperSpeaker(Path(spec.voice), spec.rate, spec.volume)
         if spec.engine == "pyttsx3":
-            self.pyttsx3 = _pyttsx3_engine()
+            self.pyttsx3 = pyttsx3_engine()
             self.finished = threading.Event()
             self.pyttsx3.connect("finished-utterance", lambda name=None, completed=True: self.finished.set())
             self._configure_pyttsx3()
@@ -215,7 +203,7 @@ def find_voice(voices, wanted: str) -> str:
     raise RuntimeError(f"voice '{wanted}' not found (see `coach voices`)")
 
 
-def _pyttsx3_engine():
+def pyttsx3_engine():
     import pyttsx3
 
     driver = "espeak" if sys.platform.startswith("linux") else None
