@@ -249,6 +249,24 @@ def check(routines: tuple[str, ...], strict: bool) -> None:
     sys.exit(exit_code)
 
 
+def _complete_builtin(context, parameter, incomplete):
+    from coach.completion import builtins
+
+    return builtins(incomplete)
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--from", "builtin", metavar="BUILTIN", shell_complete=_complete_builtin,
+              help="Copy this built-in routine (see `coach list`) instead of the starter.")
+def new(name: str | None, builtin: str | None) -> None:
+    """Write a commented starter routine to NAME [default: my-routine.yaml]; never over a file."""
+    from coach.starter import write_new
+
+    path = write_new(name, builtin)
+    click.echo(f"{path}: written; edit it, then: coach plan {path}")
+
+
 @cli.command()
 def schema() -> None:
     """Print the routine format as a JSON Schema, for editor completion (see docs/routines.md)."""

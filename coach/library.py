@@ -18,6 +18,11 @@ def builtin_names() -> list[str]:
                   if item.name.endswith(".yaml"))
 
 
+def builtin_text(name: str) -> str:
+    """The YAML of built-in routine `name`, comments and all."""
+    return (resources.files("coach.routines") / f"{name}.yaml").read_text("utf-8")
+
+
 def load_routine(name_or_path: str | None) -> Routine:
     """A routine file's path, or a built-in's name; None means the default built-in."""
     name = name_or_path or DEFAULT_ROUTINE
@@ -25,8 +30,7 @@ def load_routine(name_or_path: str | None) -> Routine:
     if path.is_file():
         return load_file(path)
     if name in builtin_names():
-        text = (resources.files("coach.routines") / f"{name}.yaml").read_text("utf-8")
-        return load_text(text, f"{name}.yaml")
+        return load_text(builtin_text(name), f"{name}.yaml")
     if path.exists():  # a folder, a pipe or a device: load_file says which
         return load_file(path)
     if path.suffix in (".yaml", ".yml") or "/" in name:

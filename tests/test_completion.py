@@ -64,3 +64,6 @@ def test_bash_gets_spaces_escaped(folder, monkeypatch):
     monkeypatch.setenv("_COACH_COMPLETE", "bash_complete")
     assert complete("plan", "--with", "") == ["Massage\\\\ gun"]
 
+
+def test_new_from_completes_builtins(folder):
+    assert complete("new", "--from", "run") == ["runner-recovery"]

@@ -1,4 +1,4 @@
-"""The wheel carries what a user installing `coach` needs: cue sounds and built-in routines."""
+"""The wheel carries what a user installing `coach` needs: cue sounds, built-in routines, the starter routine."""
 
 import subprocess
 import sys
@@ -16,3 +16,4 @@ def test_wheel_ships_cue_sounds_and_routines(tmp_path):
     sounds = {f"coach/audio_cues/{p.name}" for p in (ROOT / "audio_cues").glob("*.wav")}
     assert len(sounds) == 7 and sounds <= names
     assert "coach/routines/runner-recovery.yaml" in names
+    assert "coach/starter.yaml" in names

@@ -68,6 +68,10 @@ def test_golden_routines_validate(name):
     assert errors((TESTS / "golden" / name).read_text("utf-8")) == []
 
 
+def test_the_starter_routine_validates():
+    assert errors((resources.files("coach") / "starter.yaml").read_text("utf-8")) == []
+
+
 @pytest.mark.parametrize("name", WRONG_KEYS + WRONG_TYPES)
 def test_bad_keys_and_types_are_rejected(name):
     assert errors((TESTS / "bad" / f"{name}.yaml").read_text("utf-8"))
