@@ -19,7 +19,7 @@ TESTS = Path(__file__).parent
 BUILTINS = sorted(path.name for path in resources.files("coach.routines").iterdir() if path.name.endswith(".yaml"))
 GOLDEN = sorted(path.name for path in (TESTS / "golden").glob("*.yaml"))
 WRONG_KEYS = ["unknown-top-key", "unknown-step-key", "unknown-hold-key", "unknown-section-key",
-              "phrase-key-typo", "key-with-line-separator"]
+              "phrase-key-typo", "key-with-line-separator", "unknown-key-far-from-any"]
 WRONG_TYPES = ["rounds-word", "rounds-zero", "countdown-11", "halfway-maybe", "voice-engine-typo",
                "voice-rate-range", "sides-bot", "sound-null", "sound-name-typo", "bad-duration-text",
                "negative-duration", "negative-prepare", "breathing-bad-pattern", "duration-and-breathe",
