@@ -93,7 +93,7 @@ def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, in
 @click.option("--force", is_flag=True, help="Render even when the MP3 is already up to date.")
 def render(routine: str | None, output: str | None, length: str | None, include: tuple[str, ...],
            engine: str | None, voice: str | None, rate: int | None, bitrate: str, chapters: str, force: bool) -> None:
-    """Render the routine to an MP3 with tags and a chapter per section.
+    """Render the routine to an MP3 with tags and chapters (sections and steps).
 
     An MP3 that this render would write byte for byte already is left alone
     ("up to date"). The MP3 never replaces the routine, a cue sound, a folder
