@@ -295,7 +295,7 @@ def _stage():
 
 def _exact(routine_name, length, include, engine, voice, rate):
     from coach.library import load_routine
-    from coach.render import exact_timeline
+    from coach.exact import exact_timeline
     from coach.speech.cache import ClipCache, default_dir
     from coach.speech.engines import choose
 

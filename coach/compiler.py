@@ -32,29 +32,60 @@ class Options:
     """False ignores every target length: each range takes its lower bound."""
 
 
-def compile_routine(routine: Routine, options: Options, measure: Measure, sound_length: Measure) -> Timeline:
+@dataclass(frozen=True)
+class Fitted:
+    """Which sections play and the fraction of every range, chosen before anything is placed for good."""
+
+    sections: tuple[Section, ...]
+    fraction: Fraction
+    timeline: Timeline
+    """The timeline at `fraction`, placed with the measure the ranges were fitted with."""
+    reach: str | None = None
+    """What the routine can reach, when the target length lies outside it."""
+    target: Fraction | None = None
+    line: int | None = None
+
+    def warned(self, timeline: Timeline) -> Timeline:
+        """`timeline` with the warning that the target was out of reach, if it was."""
+        if self.reach is None:
+            return timeline
+        using = format_seconds(Fraction(timeline.duration, SAMPLE_RATE))
+        warning = CompileWarning(self.line, f"target length {format_seconds(self.target)} is outside what this "
+                                            f"routine can reach ({self.reach}); using {using}")
+        return replace(timeline, warnings=(warning,) + timeline.warnings)
+
+
+def compile_routine(routine: Routine, options: Options, measure: Measure, sound_length: Measure,
+                    fit_measure: Measure | None = None) -> Timeline:
+    """Places every event with `measure`, after fitting the ranges with `fit_measure` (default: `measure`).
+
+    `render` and `speak` fit with the estimate, so the fitted ranges are known
+    before any clip exists and a live session can start on its first section.
+    """
+    fitted = fit(routine, options, fit_measure or measure, sound_length)
+    if fit_measure is None:
+        return fitted.warned(fitted.timeline)
+    return fitted.warned(build(routine, fitted.sections, fitted.fraction, measure, sound_length))
+
+
+def fit(routine: Routine, options: Options, measure: Measure, sound_length: Measure) -> Fitted:
+    """The sections to play and the fraction that brings them closest to the target length."""
     sections = chosen_sections(routine, options.include)
     cached = functools.lru_cache(maxsize=None)(measure)
     timeline_at = functools.lru_cache(maxsize=None)(
         lambda fraction: build(routine, sections, fraction, cached, sound_length))
     target = options.length if options.length is not None else routine.length
-    if not options.fit:
-        target = None
-    spans = ranges_in(sections)
-    if target is None:
-        return timeline_at(Fraction(0))
-    fraction = _fit(spans, timeline_at, target)
-    timeline = timeline_at(fraction)
+    if target is None or not options.fit:
+        return Fitted(sections, Fraction(0), timeline_at(Fraction(0)))
+    fraction = _fit(ranges_in(sections), timeline_at, target)
     shortest, longest = timeline_at(Fraction(0)).duration, _duration_or_none(timeline_at, Fraction(1))
-    if target * SAMPLE_RATE < shortest or longest is not None and target * SAMPLE_RATE > longest:
-        reach = format_seconds(Fraction(shortest, SAMPLE_RATE))
-        if longest != shortest:
-            reach += f" to {format_seconds(Fraction(longest, SAMPLE_RATE))}" if longest else " and more"
-        line = routine.length_line if options.length is None else None
-        warning = CompileWarning(line, f"target length {format_seconds(target)} is outside what this routine "
-                                f"can reach ({reach}); using {format_seconds(Fraction(timeline.duration, SAMPLE_RATE))}")
-        timeline = replace(timeline, warnings=(warning,) + timeline.warnings)
-    return timeline
+    if shortest <= target * SAMPLE_RATE and (longest is None or target * SAMPLE_RATE <= longest):
+        return Fitted(sections, fraction, timeline_at(fraction))
+    reach = format_seconds(Fraction(shortest, SAMPLE_RATE))
+    if longest != shortest:
+        reach += f" to {format_seconds(Fraction(longest, SAMPLE_RATE))}" if longest else " and more"
+    return Fitted(sections, fraction, timeline_at(fraction), reach, target,
+                  routine.length_line if options.length is None else None)
 
 
 def check_routine(routine: Routine, measure: Measure, sound_length: Measure) -> tuple[Timeline, tuple[CompileWarning, ...]]:

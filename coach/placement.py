@@ -13,7 +13,7 @@ import bisect
 import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Callable
+from typing import Callable, Iterator
 
 from coach.durations import format_seconds
 from coach.errors import RoutineError
@@ -47,10 +47,13 @@ def samples(seconds: Fraction | float) -> int:
 def build(routine: Routine, sections: tuple[Section, ...], fraction: Fraction,
           measure: Measure, sound_length: Measure) -> Timeline:
     """The timeline of `sections` with every range at `fraction` of its span."""
-    return _Builder(routine, fraction, measure, sound_length).run(sections)
+    placing = Placing(routine, fraction, measure, sound_length)
+    return placing.timeline(tuple(placing.chapters(sections)))
 
 
-class _Builder:
+class Placing:
+    """Places a routine section by section, so a live session can play one while the next is measured."""
+
     def __init__(self, routine: Routine, fraction: Fraction, measure: Measure, sound_length: Measure):
         self.routine, self.phrases, self.fraction = routine, routine.phrases, fraction
         self.measure, self.sound_length = measure, sound_length
@@ -60,26 +63,34 @@ class _Builder:
         self.cursor = 0
         self.asked = 0
 
-    def run(self, sections: tuple[Section, ...]) -> Timeline:
+    def chapters(self, sections: tuple[Section, ...]) -> Iterator[Chapter]:
+        """Each section's chapter, yielded once every event in it is placed.
+
+        A section's events depend only on where it starts and on its own phrases'
+        lengths, so `measure` is first asked about a section's phrases while it is
+        being placed. The last chapter holds the closing phrase and ends the track.
+        """
         self.count_steps(sections)
-        sequence = [(section, step) for section in sections
-                    for _ in range(section.rounds) for step in section.steps]
-        chapters = []
-        for index, (section, step) in enumerate(sequence):
-            if not chapters or chapters[-1][0] != section.name:
-                chapters.append((section.name, self.cursor))
-                self.section_start(section)
-            upcoming = sequence[index + 1][1] if index + 1 < len(sequence) else None
-            self.step(step, section, upcoming)
+        for index, section in enumerate(sections):
+            start = self.cursor
+            self.section_start(section)
+            steps = [step for _ in range(section.rounds) for step in section.steps]
+            following = sections[index + 1].steps[0] if index + 1 < len(sections) else None
+            for position, step in enumerate(steps):
+                self.step(step, section, steps[position + 1] if position + 1 < len(steps) else following)
+            if index + 1 < len(sections):
+                yield Chapter(section.name, start, self.cursor)
         self.say(self.phrases.done, "done", Where(None, line=None))
         duration = max(event.end for event in self.events) + samples(Fraction(TRACK_TAIL_SECONDS))
         self.check_length(duration, sections[-1].line)
-        bounds = [start for _, start in chapters[1:]] + [duration]
+        yield Chapter(sections[-1].name, start, duration)
+
+    def timeline(self, chapters: tuple[Chapter, ...]) -> Timeline:
+        """The timeline placed so far: complete once the last chapter has been yielded."""
         return Timeline(
             title=self.routine.title, description=self.routine.description, author=self.routine.author,
             album=self.routine.album or self.routine.title,
-            path=self.routine.path, duration=duration,
-            chapters=tuple(Chapter(name, start, end) for (name, start), end in zip(chapters, bounds)),
+            path=self.routine.path, duration=chapters[-1].end, chapters=chapters,
             events=tuple(sorted(self.events, key=lambda event: event.start)),
             warnings=tuple(self.warnings.values()),
         )

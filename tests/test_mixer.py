@@ -3,7 +3,7 @@
 import numpy as np
 
 from coach.audio.mixer import DUCK_UNDER_SPEECH, mix
-from coach.timeline import Event, Timeline
+from coach.timeline import Chapter, Event, Timeline
 
 
 def event(start, length, kind="speech", content="hello"):
@@ -11,11 +11,12 @@ def event(start, length, kind="speech", content="hello"):
 
 
 def timeline(events, duration):
-    return Timeline("t", None, None, "t.yaml", duration, (), tuple(sorted(events, key=lambda e: e.start)), ())
+    return Timeline("t", None, None, "t.yaml", duration, (Chapter("c", 0, duration),),
+                    tuple(sorted(events, key=lambda e: e.start)), ())
 
 
 def render(events, clips, duration, block=1000, gain=1.0):
-    return np.concatenate(list(mix(timeline(events, duration), clips, gain, block)))
+    return np.concatenate(list(mix(timeline(events, duration), clips, [gain], block=block)))
 
 
 def test_blocks_cover_exactly_the_duration_and_clips_land_on_their_sample():
@@ -54,8 +55,8 @@ def test_windows_that_tile_the_timeline_join_to_exactly_the_whole_mix():
     starts = [0, 450, 999, 1600, 2345]
     line = timeline([event(s, 700) for s in starts], 3100)
     clips = {("speech", "hello"): clip}
-    whole = np.concatenate(list(mix(line, clips, 0.5, 300)))
+    whole = np.concatenate(list(mix(line, clips, [0.5], block=300)))
     edges = [0, 500, 1001, 1002, 2400, 3100]
-    pieces = [np.concatenate(list(mix(line, clips, 0.5, 300, start, stop))) for start, stop in zip(edges, edges[1:])]
+    pieces = [np.concatenate(list(mix(line, clips, [0.5], start, stop, block=300))) for start, stop in zip(edges, edges[1:])]
     assert [len(piece) for piece in pieces] == [b - a for a, b in zip(edges, edges[1:])]
     assert np.array_equal(np.concatenate(pieces), whole)

@@ -90,7 +90,7 @@ def exact_duration_samples(routine: Path, cache: Path) -> tuple[int, str]:
     """The exact timeline's length in samples (the JSON rounds to ms), and that timeline as JSON."""
     from coach.compiler import Options
     from coach.library import load_routine
-    from coach.render import exact_timeline
+    from coach.exact import exact_timeline
     from coach.speech.cache import ClipCache
     from coach.speech.engines import choose
     from coach.timeline import to_json
@@ -516,7 +516,7 @@ from pathlib import Path
 from coach.compiler import Options
 from coach.errors import CoachError
 from coach.library import load_routine
-from coach.render import exact_timeline
+from coach.exact import exact_timeline
 from coach.speech.cache import ClipCache
 from coach.speech.engines import choose
 routine = load_routine(sys.argv[1])

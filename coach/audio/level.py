@@ -1,6 +1,9 @@
-"""The track's loudness, summed from its clips, so one gain can bring it to target.
+"""Each chapter's loudness, summed from its clips, so one gain per chapter brings it to target.
 
-Mixing twice (once to measure) would double the render time. Clips never
+A chapter's gain depends on its own clips only, so a live session can start
+playing the first chapter before the others are synthesized, and still play
+exactly what `render` encodes. Mixing twice (once to measure) would double
+the render time. Clips never
 overlap much (speech never overlaps speech; sounds under speech are ducked),
 so the track's K-weighted energy in each 100 ms hop is, to well within a
 loudness unit, the sum of the energies its clips put there.
@@ -15,9 +18,9 @@ import numpy as np
 
 from coach.audio.loudness import HOPS_PER_BLOCK, gated_lufs, hop_samples, k_weighted
 from coach.audio.clips import SOUND_PEAK_DBTP, SPEECH_PEAK_DBTP
-from coach.audio.mixer import DUCK_UNDER_SPEECH, ClipKey, clip_key, event_gains
+from coach.audio.mixer import DUCK_UNDER_SPEECH, ClipKey, chapters_of, clip_key, event_gains
 from coach.limits import SAMPLE_RATE
-from coach.timeline import Timeline
+from coach.timeline import Event, Timeline
 
 TARGET_LUFS = -16.0
 PEAK_CEILING_DBTP = -1.5
@@ -26,26 +29,38 @@ WORST_PEAK_DBTP = 20 * math.log10(10 ** (SPEECH_PEAK_DBTP / 20) + DUCK_UNDER_SPE
 """The loudest a mix can be before the gain: a sound at full peak under speech at full peak, in phase."""
 
 
-def track_gain(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]) -> float:
-    """Linear gain that brings the mix to `TARGET_LUFS`, never pushing `WORST_PEAK_DBTP` past the ceiling."""
-    loudness = estimated_lufs(timeline, clips)
-    if loudness == -math.inf:
-        return 1.0
-    decibels = min(TARGET_LUFS - loudness, PEAK_CEILING_DBTP - WORST_PEAK_DBTP)
-    return 10 ** (decibels / 20)
+def chapter_gains(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]) -> list[float]:
+    """Linear gain of each chapter: to `TARGET_LUFS`, never pushing `WORST_PEAK_DBTP` past the ceiling."""
+    events_by_chapter: list[list[int]] = [[] for _ in timeline.chapters]
+    for index, chapter in enumerate(chapters_of(timeline)):
+        events_by_chapter[chapter].append(index)
+    ducks = event_gains(timeline)
+    gains = []
+    for chapter, indexes in zip(timeline.chapters, events_by_chapter):
+        loudness = estimated_lufs([(timeline.events[i], ducks[i]) for i in indexes], clips, chapter.start, chapter.end)
+        decibels = 0.0 if loudness == -math.inf else min(TARGET_LUFS - loudness, PEAK_CEILING_DBTP - WORST_PEAK_DBTP)
+        gains.append(10 ** (decibels / 20))
+    return gains
 
 
-def estimated_lufs(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]) -> float:
+def estimated_lufs(events: list[tuple[Event, float]], clips: Mapping[ClipKey, np.ndarray], start: int, end: int) -> float:
+    """Loudness of samples `start` to `end` holding `events` (each with its ducking gain)."""
     hop = hop_samples(SAMPLE_RATE)
-    energy = np.zeros(timeline.duration // hop + 1)
-    running = {key: _running_energy(samples) for key, samples in clips.items()}
-    for event, gain in zip(timeline.events, event_gains(timeline.events)):
-        cumulative = running[clip_key(event)]
-        length = len(cumulative) - 1
-        first, last = event.start // hop, (event.start + length - 1) // hop
-        edges = np.clip(np.arange(first, last + 2) * hop - event.start, 0, length)
+    energy = np.zeros((end - start) // hop + 1)
+    running = {}
+    for event, gain in events:
+        key = clip_key(event)
+        if key not in running:
+            running[key] = _running_energy(clips[key])
+        cumulative = running[key]
+        length = min(len(cumulative) - 1, end - event.start)
+        if length <= 0:
+            continue
+        offset = event.start - start
+        first, last = offset // hop, (offset + length - 1) // hop
+        edges = np.clip(np.arange(first, last + 2) * hop - offset, 0, length)
         energy[first:last + 1] += gain * gain * np.diff(cumulative[edges])
-    hop_power = energy[:timeline.duration // hop] / hop
+    hop_power = energy[:(end - start) // hop] / hop
     blocks = np.convolve(hop_power, np.full(HOPS_PER_BLOCK, 1 / HOPS_PER_BLOCK), mode="valid")
     return gated_lufs(blocks)
 

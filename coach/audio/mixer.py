@@ -7,7 +7,8 @@ ducked so the voice stays clear and the sum keeps its headroom.
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping
+import bisect
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -25,13 +26,16 @@ def clip_key(event: Event) -> ClipKey:
     return event.kind, event.content
 
 
-def mix(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], gain: float = 1.0,
-        block: int = BLOCK_SAMPLES, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
-    """16-bit mono blocks covering exactly samples [start, stop) of the timeline (all of it by default),
-    all scaled by `gain`. Windows that tile the timeline give, joined, exactly the whole mix."""
+def mix(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], chapter_gains: Sequence[float],
+        start: int = 0, stop: int | None = None, block: int = BLOCK_SAMPLES) -> Iterator[np.ndarray]:
+    """16-bit mono blocks covering samples `start` to `stop` (default: the end), each event scaled by its chapter's gain.
+
+    Every sample depends only on the events sounding there, so any stretch of
+    the track (a live session resuming at a step) matches the whole render.
+    """
     stop = timeline.duration if stop is None else stop
     events = timeline.events
-    gains = [gain * event_gain for event_gain in event_gains(events)]
+    gains = [chapter_gains[chapter] * duck for chapter, duck in zip(chapters_of(timeline), event_gains(timeline))]
     active: list[int] = []
     upcoming = 0
     for block_start in range(start, stop, block):
@@ -55,16 +59,29 @@ def mix(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], gain: float = 1
         yield np.clip(np.rint(out), -32768, 32767).astype(np.int16)
 
 
-def event_gains(events: tuple[Event, ...]) -> list[float]:
-    """1 for speech and for sounds in the clear; ducked for a sound that overlaps speech."""
+def chapters_of(timeline: Timeline) -> list[int]:
+    """The index of the chapter each event starts in."""
+    starts = [chapter.start for chapter in timeline.chapters]
+    return [max(0, bisect.bisect_right(starts, event.start) - 1) for event in timeline.events]
+
+
+def event_gains(timeline: Timeline) -> list[float]:
+    """1 for speech and for sounds in the clear; ducked for a sound under speech or running into the next chapter.
+
+    A sound reaching past its chapter is ducked whatever follows, so a chapter's
+    mix never waits for the next chapter's clips (a live session plays a chapter
+    while the next one is still being synthesized).
+    """
+    events = timeline.events
+    ends = [timeline.chapters[chapter].end for chapter in chapters_of(timeline)]
     speech = [(event.start, event.end) for event in events if event.kind == "speech"]
     gains, cursor = [], 0
-    for event in events:
+    for event, chapter_end in zip(events, ends):
         if event.kind == "speech":
             gains.append(1.0)
             continue
         while cursor < len(speech) and speech[cursor][1] <= event.start:
             cursor += 1
         overlaps = cursor < len(speech) and speech[cursor][0] < event.end
-        gains.append(DUCK_UNDER_SPEECH if overlaps else 1.0)
+        gains.append(DUCK_UNDER_SPEECH if overlaps or event.end > chapter_end else 1.0)
     return gains

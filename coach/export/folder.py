@@ -21,11 +21,12 @@ from pathlib import Path
 from coach import __version__
 from coach.audio.encoder import encode_mp3, retag_mp3
 from coach.audio.id3 import Tags, stored_key
-from coach.audio.level import track_gain
-from coach.audio.mixer import clip_key, mix
+from coach.audio.level import chapter_gains
+from coach.audio.mixer import chapters_of, clip_key, event_gains, mix
 from coach.chapters import chapter_marks
 from coach.compiler import Options
 from coach.errors import EnvironmentProblem, quoted
+from coach.exact import clips_of, exact_timeline
 from coach.export.captions import to_lrc, to_vtt
 from coach.export.cover import cover_png
 from coach.export.playlist import Entry, to_m3u8
@@ -33,7 +34,6 @@ from coach.interrupts import scratch_path
 from coach.limits import SAMPLE_RATE
 from coach.outputpath import output_target
 from coach.progress import Stage, quiet
-from coach.render import exact_timeline, mix_clips
 from coach.routine import Routine
 from coach.speech.cache import ClipCache
 from coach.speech.engines import EngineSpec
@@ -78,8 +78,8 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     exact = exact_timeline(routine, options, spec, cache, stage)
     timeline = exact.timeline
     album, artist = timeline.album, timeline.author or "coach"
-    clips = mix_clips(exact)
-    gain = track_gain(timeline, clips)
+    clips = clips_of(timeline, exact.speech)
+    gains = chapter_gains(timeline, clips)
     cover = cover_png(timeline)
     digests = {name: hashlib.sha256(samples.tobytes()).hexdigest() for name, samples in clips.items()}
     inputs = routine.input_files()
@@ -88,7 +88,7 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
         tags = Tags(title=track.title, artist=artist, album=album, genre="Fitness", comment=timeline.description,
                     track=track.number, cover=cover)
         marks = chapter_marks(timeline, chapters, track.start, track.stop)
-        audio_key = _audio_key(timeline, track, clips, digests, gain, bitrate_kbps)
+        audio_key = _audio_key(timeline, track, clips, digests, gains, bitrate_kbps)
         key = f"{audio_key}-{_tags_key(tags, marks)}"
         mp3 = output_target(folder / f"{track.name}.mp3", inputs)
         stored = stored_key(mp3)
@@ -97,7 +97,7 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
             retag_mp3(mp3, replace(tags, key=key), marks)  # same sound, new tag (a cover, a title)
         elif changed:
             _make_folder(mp3.parent)
-            blocks = (block.tobytes() for block in mix(timeline, clips, gain, start=track.start, stop=track.stop))
+            blocks = (block.tobytes() for block in mix(timeline, clips, gains, start=track.start, stop=track.stop))
             encode_mp3(blocks, mp3, rate=SAMPLE_RATE, tags=replace(tags, key=key), chapters=marks,
                        bitrate_kbps=bitrate_kbps)
         written.append(Written(folder / f"{track.name}.mp3", changed))
@@ -109,13 +109,16 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     return written, entries
 
 
-def _audio_key(timeline: Timeline, track: Track, clips: dict, digests: dict, gain: float, bitrate_kbps: int) -> str:
-    """Everything that decides a track's audio frames: what sounds in its window (an edit elsewhere in
-    the routine leaves it alone unless it moves the whole mix's gain) and the encoding."""
+def _audio_key(timeline: Timeline, track: Track, clips: dict, digests: dict, gains: list[float],
+               bitrate_kbps: int) -> str:
+    """Everything that decides a track's audio frames: what sounds in its window and how loud (an edit
+    elsewhere in the routine leaves it alone unless it changes the level of a chapter heard here)."""
     lengths = {name: len(samples) for name, samples in clips.items()}
-    heard = [(event.start - track.start, digests[clip_key(event)]) for event in timeline.events
+    levels = [gains[chapter] * duck for chapter, duck in zip(chapters_of(timeline), event_gains(timeline))]
+    heard = [(event.start - track.start, digests[clip_key(event)], repr(level))
+             for event, level in zip(timeline.events, levels)
              if event.start < track.stop and event.start + lengths[clip_key(event)] > track.start]
-    return _digest([__version__, bitrate_kbps, repr(gain), track.stop - track.start, heard])
+    return _digest([__version__, bitrate_kbps, track.stop - track.start, heard])
 
 
 def _tags_key(tags: Tags, chapters: list) -> str:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from coach.audio.id3 import stored_key
 from coach.compiler import Options
+from coach.exact import exact_timeline
 from coach.export.renderkey import render_key
 from coach.outputpath import output_target
 from coach.progress import Stage, quiet
-from coach.render import exact_timeline, render_mp3
+from coach.render import render_mp3
 from coach.routine import Routine
 from coach.speech.cache import ClipCache
 from coach.speech.engines import EngineSpec

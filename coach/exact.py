@@ -1,0 +1,107 @@
+"""The exact timeline: placed by the real clips' lengths, chapter by chapter.
+
+`render` synthesizes every phrase, then places every chapter. `speak`
+synthesizes and places the first chapter, starts playing, and places the
+rest ahead of the playhead. Both end with the same timeline and the same
+samples, because
+- the ranges are fitted to the target length by the estimate, once, before
+  any clip exists (`compiler.fit`);
+- a chapter's events depend only on where it starts and its own clips
+  (`placement.Placing.chapters`);
+- a chapter's gain and ducking depend only on its own events (`audio.level`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach import cuesounds
+from coach.compiler import Options, fit
+from coach.estimate import estimate
+from coach.limits import SAMPLE_RATE
+from coach.placement import Placing
+from coach.progress import Stage, quiet
+from coach.routine import Routine
+from coach.speech.cache import ClipCache
+from coach.speech.engines import EngineSpec
+from coach.speech.synthesis import clips_for
+from coach.timeline import Chapter, Timeline
+
+
+@dataclass(frozen=True)
+class Exact:
+    """A timeline placed with real clip lengths, and the clips it was placed with."""
+
+    timeline: Timeline
+    speech: dict[str, np.ndarray]
+
+
+class ChapterByChapter:
+    """Places the exact timeline one chapter at a time, synthesizing each chapter's phrases first."""
+
+    def __init__(self, routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache):
+        cache.check_writable()
+        self.spec, self.cache = spec, cache
+        rough = estimate(spec.rate)
+        self.fitted = fit(routine, options, rough, cuesounds.prepared_length)
+        self.phrases = _phrases_by_chapter(routine, self.fitted, rough)
+        self.speech: dict[str, np.ndarray] = {}
+        self._placing = Placing(routine, self.fitted.fraction, self._measure, cuesounds.prepared_length)
+        self._chapters = self._placing.chapters(self.fitted.sections)
+        self.placed: tuple[Chapter, ...] = ()
+
+    @property
+    def finished(self) -> bool:
+        return len(self.placed) == len(self.phrases)
+
+    def synthesize(self, texts: list[str], stage: Stage = quiet) -> None:
+        missing = [text for text in dict.fromkeys(texts) if text not in self.speech]
+        if missing:
+            self.speech.update(clips_for(missing, self.spec, self.cache, stage))
+
+    def place_next(self) -> Timeline:
+        """Synthesizes the next chapter's phrases and places it; returns the timeline so far."""
+        self.synthesize(self.phrases[len(self.placed)])
+        self.placed += (next(self._chapters),)
+        return self.fitted.warned(self._placing.timeline(self.placed))
+
+    def _measure(self, text: str) -> float:
+        if text not in self.speech:  # a phrase only reachable with exact lengths (a new preview, say)
+            self.synthesize([text])
+        return len(self.speech[text]) / SAMPLE_RATE
+
+
+def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache,
+                   stage: Stage = quiet) -> Exact:
+    """Every phrase synthesized at once (the fastest way to all of them), then every chapter placed."""
+    chapters = ChapterByChapter(routine, options, spec, cache)
+    chapters.synthesize([text for phrases in chapters.phrases for text in phrases], stage)
+    timeline = chapters.place_next()
+    while not chapters.finished:
+        timeline = chapters.place_next()
+    return Exact(timeline, chapters.speech)
+
+
+def _phrases_by_chapter(routine: Routine, fitted, rough) -> list[list[str]]:
+    """Every phrase each chapter measures, found by placing it with the estimate."""
+    asked: list[str] = []
+
+    def record(text: str) -> float:
+        asked.append(text)
+        return rough(text)
+
+    phrases = []
+    for _ in Placing(routine, fitted.fraction, record, cuesounds.prepared_length).chapters(fitted.sections):
+        phrases.append(list(dict.fromkeys(asked)))
+        asked.clear()
+    return phrases
+
+
+def clips_of(timeline: Timeline, speech: dict[str, np.ndarray]) -> dict[tuple[str, str], np.ndarray]:
+    """Every clip the mixer needs for `timeline`, keyed as `audio.mixer.clip_key` keys them."""
+    clips = {("speech", text): samples for text, samples in speech.items()}
+    clips.update({("sound", event.content): cuesounds.prepared(event.content)
+                  for event in timeline.events if event.kind == "sound"})
+    return clips
