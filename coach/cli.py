@@ -204,6 +204,44 @@ def _report(done, detail: str = "") -> None:
 
 
 @cli.command()
+@ROUTINE
+@LENGTH
+@WITH
+@click.option("--from", "start_at", metavar="SECTION_OR_STEP", help="Start at this section or step.")
+@ENGINE
+@VOICE
+@RATE
+@click.option("--device", metavar="NAME", help="Output device (see --list-devices); 'null' plays silently.")
+@click.option("--list-devices", is_flag=True, help="List the output devices and exit.")
+def speak(routine: str | None, length: str | None, include: tuple[str, ...], start_at: str | None,
+          engine: str | None, voice: str | None, rate: int | None, device: str | None, list_devices: bool) -> None:
+    """Coach the routine live through the speakers: the same audio as `render`."""
+    from coach.live.device import Output, device_names
+
+    if list_devices:
+        click.echo("\n".join(device_names()))
+        return
+    from coach.exact import ChapterByChapter
+    from coach.library import load_routine
+    from coach.live.console import coach_in_lines, coach_on_terminal
+    from coach.live.session import Session
+    from coach.speech.cache import ClipCache, default_dir
+    from coach.speech.engines import choose
+
+    loaded = load_routine(routine)
+    spec = choose(loaded.voice, engine, voice, rate)
+    chapters = ChapterByChapter(loaded, _options(length, include), spec, ClipCache(default_dir()))
+    session = Session(chapters, Output(device), start_at)
+    try:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            coach_on_terminal(session, loaded.title)
+        else:
+            coach_in_lines(session, click.echo)
+    finally:
+        session.close()
+
+
+@cli.command()
 @click.option("--language", metavar="LANG", help="Only voices for this language (en also lists en-gb, en-us, ...).")
 def voices(language: str | None) -> None:
     """List each speech engine's voices once, with languages; * marks the one `auto` uses."""

@@ -30,17 +30,18 @@ WORST_PEAK_DBTP = 20 * math.log10(10 ** (SPEECH_PEAK_DBTP / 20) + DUCK_UNDER_SPE
 
 
 def chapter_gains(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]) -> list[float]:
-    """Linear gain of each chapter: to `TARGET_LUFS`, never pushing `WORST_PEAK_DBTP` past the ceiling."""
-    events_by_chapter: list[list[int]] = [[] for _ in timeline.chapters]
-    for index, chapter in enumerate(chapters_of(timeline)):
-        events_by_chapter[chapter].append(index)
-    ducks = event_gains(timeline)
-    gains = []
-    for chapter, indexes in zip(timeline.chapters, events_by_chapter):
-        loudness = estimated_lufs([(timeline.events[i], ducks[i]) for i in indexes], clips, chapter.start, chapter.end)
-        decibels = 0.0 if loudness == -math.inf else min(TARGET_LUFS - loudness, PEAK_CEILING_DBTP - WORST_PEAK_DBTP)
-        gains.append(10 ** (decibels / 20))
-    return gains
+    return [chapter_gain(timeline, clips, index) for index in range(len(timeline.chapters))]
+
+
+def chapter_gain(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], index: int) -> float:
+    """Linear gain of one chapter: to `TARGET_LUFS`, never pushing `WORST_PEAK_DBTP` past the ceiling."""
+    chapter = timeline.chapters[index]
+    events = [(event, duck) for event, duck, where in zip(timeline.events, event_gains(timeline), chapters_of(timeline))
+              if where == index]
+    loudness = estimated_lufs(events, clips, chapter.start, chapter.end)
+    if loudness == -math.inf:
+        return 1.0
+    return 10 ** (min(TARGET_LUFS - loudness, PEAK_CEILING_DBTP - WORST_PEAK_DBTP) / 20)
 
 
 def estimated_lufs(events: list[tuple[Event, float]], clips: Mapping[ClipKey, np.ndarray], start: int, end: int) -> float:

@@ -1,0 +1,1 @@
+"""Live coaching: device output, the session, its display and keys."""
