@@ -39,7 +39,7 @@ def coach_in_lines(session: Session, echo: Callable[[str], None]) -> None:
     while not session.wait(REFRESH_SECONDS):
         now = session.now()
         if now is not None and now.step != shown:
-            echo(step_line(now, session.position))
+            echo(step_line(now))
             shown = now.step
 
 

@@ -54,9 +54,9 @@ def screen(title: str, now: Now | None, position: int, duration: int, paused: bo
     return lines
 
 
-def step_line(now: Now, position: int) -> str:
-    """The line printed when a step begins, without a terminal."""
-    return f"{clock(position)}  {now.step.title()}{_round(now.step)}"
+def step_line(now: Now) -> str:
+    """The line printed when a step begins, without a terminal: its start and its name."""
+    return f"{clock(now.began)}  {now.step.title()}{_round(now.step)}"
 
 
 def _round(step: Step) -> str:

@@ -36,6 +36,8 @@ class Step:
 @dataclass(frozen=True)
 class Now:
     step: Step
+    began: int
+    """Where this step starts."""
     phase: str | None
     """`hold`, `breathe in`, ... or `get ready` before a hold or breathing begins; None otherwise."""
     phase_left: int
@@ -59,10 +61,10 @@ def step_at(marks: list[tuple[int, Step]], position: int) -> int:
 
 def now(timeline: Timeline, marks: list[tuple[int, Step]], position: int) -> Now:
     index = step_at(marks, position)
-    step = marks[index][1]
+    began, step = marks[index]
     following = marks[index + 1][1] if index + 1 < len(marks) else None
     if step.step is None:
-        return Now(step, None, 0, following)
+        return Now(step, began, None, 0, following)
     onsets = sorted({(event.start, PHASES[event.role]) for event in timeline.events
                      if event.role in PHASES and (event.section, event.step, event.side, event.round)
                      == (step.section, step.step, step.side, step.round)}, key=lambda item: item[0])
@@ -73,8 +75,8 @@ def now(timeline: Timeline, marks: list[tuple[int, Step]], position: int) -> Now
             break
         phase, until = name, position
     if phase is None or until <= position:
-        return Now(step, None, 0, following)
-    return Now(step, phase, until - position, following)
+        return Now(step, began, None, 0, following)
+    return Now(step, began, phase, until - position, following)
 
 
 def seconds_left(samples: int) -> int:

@@ -15,6 +15,11 @@ from collections import deque
 
 import numpy as np
 
+from coach.limits import SAMPLE_RATE
+
+DRAIN_SAMPLES = SAMPLE_RATE // 5
+"""Silence given after the last sample before the session counts as over, so the device's buffer plays out."""
+
 
 class Stream:
     def __init__(self, end: int | None = None):
@@ -30,6 +35,7 @@ class Stream:
         self.end = end
         """Where the session ends, once the whole timeline is placed."""
         self.finished = threading.Event()
+        self._drained = 0
 
     def fill(self, count: int) -> bytes:
         """Audio thread: `count` frames, the queued samples first, silence for the rest."""
@@ -47,7 +53,9 @@ class Stream:
                     self._queue[0] = head[step:]
             self.position += taken
             if self.end is not None and self.position >= self.end:
-                self.finished.set()
+                self._drained += count - taken
+                if self._drained >= DRAIN_SAMPLES:
+                    self.finished.set()
             self._changed.notify_all()
         return out.tobytes()
 
@@ -70,8 +78,6 @@ class Stream:
             self._queue.clear()
             self._generation += 1
             self.position = self.queued_to = sample
-            if self.end is not None and sample >= self.end:
-                self.finished.set()
             self._changed.notify_all()
 
     def set_paused(self, paused: bool) -> None:
@@ -81,8 +87,6 @@ class Stream:
     def set_end(self, end: int) -> None:
         with self._lock:
             self.end = end
-            if self.position >= end:
-                self.finished.set()
 
     def close(self) -> None:
         with self._changed:
