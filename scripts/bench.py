@@ -8,7 +8,10 @@ silence encodes faster than speech), (c) `coach render` with an empty clip cache
 (e) one phrase changed, (f) a 2-hour routine (its own floor, b2), (u) a render whose MP3 is
 already up to date (nothing to do). The 25-minute case is the
 built-in runner-recovery at --length 25m. Each case is a separate process, timed by
-wall clock around it. Peak RSS is the process's own (VmHWM, read at exit by a small wrapper that
+wall clock around it. Live coaching (`coach speak --device null`, miniaudio's NULL backend, espeak-ng):
+(g) time from starting the command to the first non-silent sample handed to the device, with an empty
+clip cache and (h) a warm one, for the default routine; (i) a 20 s routine played whole, against its
+length. Peak RSS is the process's own (VmHWM, read at exit by a small wrapper that
 runs the real `coach` script), without the ffmpeg it starts: ffmpeg's own is row b'.
 Targets: warm <= 1.15x floor, cold <= 1.5x floor, >= 15x faster than pydub, RSS <= 150 MB at
 25 min and 2 h within +10%.
@@ -18,7 +21,7 @@ Usage: .venv/bin/python scripts/bench.py [--quick] [--json FILE]
 
 from __future__ import annotations
 
-import argparse, json, os, platform, re, shutil, subprocess, sys, tempfile, time, wave
+import argparse, json, os, platform, re, shutil, signal, subprocess, sys, tempfile, time, wave
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +54,61 @@ def run(args: list, work: Path, wrap: bool = True) -> dict:
             log.seek(0)
             sys.exit(f"failed ({process.returncode}): {' '.join(command[-8:])}\n{log.read().decode()}")
     return {"wall": wall, "rss": (int(rss_file.read_text()) if wrap else usage.ru_maxrss) / 1024}
+
+
+# Runs coach (argv[1]) as __main__ with the device tapped: the first non-silent frame it is handed writes the
+# monotonic time to $BENCH_FIRST (atomically). CLOCK_MONOTONIC is one clock for every process on the machine.
+FIRST = ("import os, runpy, sys, time\n"
+         "import coach.live.device as device\n"
+         "start = device.Output.start\n"
+         "def tapped(self, fill):\n"
+         "    def first(count):\n"
+         "        data = fill(count)\n"
+         "        if any(data) and not os.path.exists(os.environ['BENCH_FIRST']):\n"
+         "            open(os.environ['BENCH_FIRST'] + '.tmp', 'w').write(repr(time.monotonic()))\n"
+         "            os.replace(os.environ['BENCH_FIRST'] + '.tmp', os.environ['BENCH_FIRST'])\n"
+         "        return data\n"
+         "    start(self, first)\n"
+         "device.Output.start = tapped\n"
+         "sys.argv = sys.argv[1:]\n"
+         "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+PACED = """title: Twenty seconds
+defaults: {prepare: 2s, countdown: 3}
+sections:
+  - name: Hold
+    steps:
+      - name: Stretch
+        say: Stretch.
+        duration: 15s
+"""
+
+
+def first_sound(work: Path, cache: Path) -> float:
+    """Seconds from starting `coach speak --device null` to the first non-silent sample given to the device."""
+    mark = work / "first"
+    mark.unlink(missing_ok=True)
+    env = {**os.environ, "COACH_CACHE_DIR": str(cache), "BENCH_FIRST": str(mark)}
+    began = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-c", FIRST, COACH, "speak", "--device", "null", "--engine",
+                                "espeak-ng"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    while not mark.exists():
+        if process.poll() is not None:
+            sys.exit(f"coach speak ended ({process.returncode}) before it made a sound")
+        time.sleep(0.002)
+    process.send_signal(signal.SIGINT)
+    process.wait()
+    return float(mark.read_text()) - began
+
+
+def paced(work: Path, cache: Path) -> dict:
+    """A 20 s routine played whole on the NULL backend: its length and the wall time it took."""
+    routine = work / "paced.yaml"
+    routine.write_text(PACED)
+    env = {**os.environ, "COACH_CACHE_DIR": str(cache)}
+    plan = subprocess.run([COACH, "plan", "--exact", "--json", routine], env=env, check=True, capture_output=True)
+    began = time.monotonic()
+    subprocess.run([COACH, "speak", routine, "--device", "null"], env=env, check=True, capture_output=True)
+    return {"audio": json.loads(plan.stdout)["duration"], "wall": time.monotonic() - began}
 
 
 def clip_count(cache: Path) -> int:
@@ -181,6 +239,10 @@ def main() -> None:
         assert 115 * 60 <= plan2["seconds"] <= 125 * 60, f"the long routine is {plan2['seconds'] / 60:.1f} min"
         rows["f0"]["audio"] = rows["f"]["audio"] = plan2["seconds"]
         rows["b2"] = run([me, "--worker", "floor", plan2["floor"]], work) | {"audio": plan2["seconds"]}
+        live_cache = work / "live-cache"
+        rows["g"] = {"first": first_sound(work, live_cache), "clips": clip_count(live_cache)}
+        rows["h"] = {"first": first_sound(work, live_cache)}
+        rows["i"] = paced(work, live_cache)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report(rows, options.json)
@@ -214,6 +276,10 @@ def report(rows: dict, json_path: str | None) -> None:
               f"{row['rss']:7.1f}  {target} {verdict}")
     print("x floor: wall / (b) for 25 min, / (b2) for 2 h. RSS: the process's own peak (VmHWM), without the\n"
           "ffmpeg it runs (ffmpeg's own is row b').")
+    print(f"\n{'live (coach speak --device null)':40} {'seconds':>8}")
+    print(f"{'(g) first sound, cold (' + str(rows['g']['clips']) + ' clips made)':40} {rows['g']['first']:8.3f}")
+    print(f"{'(h) first sound, warm':40} {rows['h']['first']:8.3f}")
+    print(f"{'(i) 20 s routine: audio / wall':40} {rows['i']['audio']:8.3f} / {rows['i']['wall']:.3f}")
 
     rss25 = max(rows[key]["rss"] for key in "cde")
     growth = rows["f"]["rss"] / rows["d"]["rss"] - 1
@@ -225,6 +291,8 @@ def report(rows: dict, json_path: str | None) -> None:
         ("peak RSS <= 150 MB at 25 min", rss25 <= 150, f"max of c, d, e: {rss25:.1f} MB"),
         ("2 h RSS within +10% of 25 min", growth <= 0.10, f"{rows['f']['rss']:.1f} vs {rows['d']['rss']:.1f} MB, "
                                                          f"{growth:+.1%}"),
+        ("live first sound <= 1 s, cold cache", rows["g"]["first"] <= 1.0,
+         f"cold {rows['g']['first']:.3f} s, warm {rows['h']['first']:.3f} s"),
     ]
     print("\nverdict:")
     for name, ok, detail in verdicts:
