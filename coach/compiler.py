@@ -59,8 +59,8 @@ def compile_routine(routine: Routine, options: Options, measure: Measure, sound_
                     fit_measure: Measure | None = None) -> Timeline:
     """Places every event with `measure`, after fitting the ranges with `fit_measure` (default: `measure`).
 
-    `render` and `speak` fit with the estimate, so the fitted ranges are known
-    before any clip exists and a live session can start on its first section.
+    `render` and `speak` fit with an estimate, so the fitted ranges are known
+    before most clips exist and a live session can start on its first section.
     """
     fitted = fit(routine, options, fit_measure or measure, sound_length)
     if fit_measure is None:

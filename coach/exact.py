@@ -4,8 +4,9 @@
 synthesizes and places the first chapter, starts playing, and places the
 rest ahead of the playhead. Both end with the same timeline and the same
 samples, because
-- the ranges are fitted to the target length by the estimate, once, before
-  any clip exists (`compiler.fit`);
+- the ranges are fitted to the target length once, before any chapter is
+  placed, by the estimate scaled to the first chapter's real clips (which
+  are made first in both cases);
 - a chapter's events depend only on where it starts and its own clips
   (`placement.Placing.chapters`);
 - a chapter's gain and ducking depend only on its own events (`audio.level`).
@@ -18,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach import cuesounds
-from coach.compiler import Options, fit
+from coach.compiler import Fitted, Options, fit
 from coach.estimate import estimate
 from coach.limits import SAMPLE_RATE
-from coach.placement import Placing
+from coach.placement import Measure, Placing
 from coach.progress import Stage, quiet
 from coach.routine import Routine
 from coach.speech.cache import ClipCache
@@ -44,10 +45,13 @@ class ChapterByChapter:
     def __init__(self, routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache):
         cache.check_writable()
         self.spec, self.cache = spec, cache
-        rough = estimate(spec.rate)
-        self.fitted = fit(routine, options, rough, cuesounds.prepared_length)
-        self.phrases = _phrases_by_chapter(routine, self.fitted, rough)
         self.speech: dict[str, np.ndarray] = {}
+        rough = estimate(spec.rate)
+        first = _phrases_by_chapter(routine, fit(routine, options, rough, cuesounds.prepared_length), rough)[0]
+        self.synthesize(first)
+        measure = _scaled(rough, {text: self._measure(text) for text in first})
+        self.fitted = fit(routine, options, measure, cuesounds.prepared_length)
+        self.phrases = _phrases_by_chapter(routine, self.fitted, measure)
         self._placing = Placing(routine, self.fitted.fraction, self._measure, cuesounds.prepared_length)
         self._chapters = self._placing.chapters(self.fitted.sections)
         self.placed: tuple[Chapter, ...] = ()
@@ -84,7 +88,14 @@ def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: 
     return Exact(timeline, chapters.speech)
 
 
-def _phrases_by_chapter(routine: Routine, fitted, rough) -> list[list[str]]:
+def _scaled(rough: Measure, real: dict[str, float]) -> Measure:
+    """The estimate, scaled so it gives `real`'s phrases their true total length: the rest shares the voice."""
+    estimated = sum(rough(text) for text in real)
+    scale = sum(real.values()) / estimated if estimated else 1.0
+    return lambda text: rough(text) * scale
+
+
+def _phrases_by_chapter(routine: Routine, fitted: Fitted, rough: Measure) -> list[list[str]]:
     """Every phrase each chapter measures, found by placing it with the estimate."""
     asked: list[str] = []
 

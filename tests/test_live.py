@@ -77,11 +77,20 @@ class Recorder:
         self.process = subprocess.Popen(
             ["parec", "-d", "coach.monitor", "--rate=22050", "--channels=1", "--format=s16le", "--raw"],
             stdout=path.open("wb"), env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)})
+        # The monitor sends silence while nothing plays: once some has come, nothing played is missed.
+        wait_until(lambda: path.stat().st_size > 0, "parec to start recording")
 
-    def stop(self) -> np.ndarray:
+    def stop(self, covering: int) -> np.ndarray:
+        """Everything recorded, once it reaches `covering` samples past its first sound (parec writes late)."""
+        wait_until(lambda: self._length_past_first_sound() >= covering, "the recording to catch up")
         self.process.terminate()
         self.process.wait(timeout=HANG_GUARD_S)
         return np.fromfile(self.path, dtype="<i2")
+
+    def _length_past_first_sound(self) -> int:
+        recorded = np.fromfile(self.path, dtype="<i2")
+        sounding = np.flatnonzero(recorded)
+        return len(recorded) - int(sounding[0]) if sounding.size else 0
 
 
 def rendered_pcm(cache: Path, routine: Path = TINY) -> tuple[np.ndarray, object]:
@@ -200,7 +209,7 @@ def test_pause_stops_the_playhead_and_resume_continues_from_the_same_sample(cach
         assert live.wait(HANG_GUARD_S)
     finally:
         live.close()
-        recording = recorder.stop()
+        recording = recorder.stop(len(expected) + SAMPLE_RATE // 2)
     assert np.array_equal(output.played(), expected)
     assert live.position == sum(len(samples) for _, samples in output.log)
     # In the sink: the stream up to the pause, silence, then the stream on from the very next sample.
@@ -222,7 +231,7 @@ def test_coach_speak_through_pulseaudio_plays_every_onset_on_plan(cache, pulse, 
     try:
         coach("speak", TINY, env=coach_env(cache, XDG_RUNTIME_DIR=str(pulse)))
     finally:
-        recording = recorder.stop()
+        recording = recorder.stop(len(expected))
     first = int(np.flatnonzero(recording)[0])
     aligned = recording[first - int(np.flatnonzero(expected)[0]):]
     quiet = 10 ** (-45 / 20) * 32768

@@ -45,7 +45,8 @@ def screen(title: str, now: Now | None, position: int, duration: int, paused: bo
             lines += ["    " + row for row in big(countdown_text(now.phase_left))]
         else:
             lines += ["", "", "", ""]
-        lines.append(click.style(_fit(f"Next: {now.next.title()}" if now.next else "Next: the end"), dim=True))
+        coming = now.next.title() if now.next else "the end" if complete else "…"
+        lines.append(click.style(_fit(f"Next: {coming}"), dim=True))
     filled = BAR * position // duration if duration else 0
     total = clock(duration) if complete else "…"
     left = f"{clock(duration - position)} left" if complete else ""
