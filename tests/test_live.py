@@ -135,8 +135,9 @@ class Tapped(Output):
         return np.concatenate([samples for _, samples in self.log])
 
 
-def session(cache: Path, device: str = NULL_DEVICE, start_at: str | None = None) -> tuple[Session, Tapped]:
-    loaded = load_routine(str(TINY))
+def session(cache: Path, device: str = NULL_DEVICE, start_at: str | None = None,
+            routine: Path = TINY) -> tuple[Session, Tapped]:
+    loaded = load_routine(str(routine))
     output = Tapped(device)
     live = Session(ChapterByChapter(loaded, Options(), choose(loaded.voice), ClipCache(cache)), output, start_at)
     output.session = live
@@ -245,6 +246,20 @@ def test_coach_speak_through_pulseaudio_plays_every_onset_on_plan(cache, pulse, 
     sounding = np.flatnonzero(aligned)
     assert abs(sounding[-1] - np.flatnonzero(expected)[-1]) <= SAMPLE_RATE // 20
     assert np.array_equal(aligned[:len(expected)], expected)
+
+
+def test_sound_starts_before_the_later_chapters_are_synthesized(tmp_path):
+    talk = "\n".join(f"      - say: Phrase number {n}, keep breathing slowly and evenly." for n in range(60))
+    routine = tmp_path / "late.yaml"
+    routine.write_text(TINY.read_text() + f"  - name: Talk\n    steps:\n{talk}\n")
+    live, output = session(tmp_path / "cold-cache", routine=routine)
+    try:
+        live.play()
+        wait_until(lambda: any(samples.any() for _, samples in output.log), "the first sound")
+        placed = live.placed
+    finally:
+        live.close()
+    assert len(placed.timeline.chapters) < 3 and not placed.complete
 
 
 # --- skip, back, --from ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from running import processes_mentioning
 
 from coach.compiler import Options
 from coach.exact import exact_timeline
@@ -118,7 +119,7 @@ def test_screen_follows_the_session_and_keys_drive_it(pane, tmp_path):
     restarted = view.until(lambda s: shown_clock(s) < shown_clock(played) - 0.5, "the left side restarted")
     assert current(restarted, "Warm up › Reach (left side)")
     view.keys("q")
-    done = view.until(lambda s: "EXIT=" in s, "coach exiting")
+    done = view.until(lambda s: re.search(r"^-?icanon$", s, re.M), "coach exiting and the terminal's mode")
     assert "EXIT=0" in done
     assert re.search(r"^icanon$", done, re.M), f"the terminal was left in cbreak mode:\n{done}"
     assert view.cursor_shown()
@@ -127,28 +128,23 @@ def test_screen_follows_the_session_and_keys_drive_it(pane, tmp_path):
 def test_ctrl_c_while_synthesizing_exits_130_restores_the_terminal_and_leaves_no_workers(pane, tmp_path):
     phrases = "\n".join(f"      - say: Phrase number {n}, keep breathing slowly and evenly." for n in range(150))
     routine = tmp_path / "many.yaml"
-    routine.write_text(f"title: Many phrases\nsections:\n  - name: Talk\n    steps:\n{phrases}\n")
+    routine.write_text("title: Many phrases\nsections:\n  - name: Hello\n    steps:\n      - say: Hello.\n"
+                       f"  - name: Talk\n    steps:\n{phrases}\n")  # the second chapter is made while the first plays
     cache = tmp_path / "cache"
     view = pane(coach_command("speak", routine, "--device", "null"), cache)
     view.until(lambda s: "Many phrases" in s, "the screen")
+    view.until(lambda s: len(coach_processes(routine)) > 1, "synthesis workers at work")
     view.keys("C-c")
-    done = view.until(lambda s: "EXIT=" in s, "coach exiting")
+    done = view.until(lambda s: re.search(r"^-?icanon$", s, re.M), "coach exiting and the terminal's mode")
     assert "EXIT=130" in done and "Traceback" not in done, done
     assert re.search(r"^icanon$", done, re.M), done
     assert view.cursor_shown()
-    assert not _processes_mentioning(str(routine)), "a coach process is still running"
+    assert not coach_processes(routine), "coach processes are still running"
 
 
-def _processes_mentioning(text: str) -> list[str]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            words = cmdline.read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if "coach" in words and "tmux" not in words[0] and any(text in word for word in words):
-            found.append(" ".join(words))
-    return found
+def coach_processes(routine: Path) -> list[list[str]]:
+    """coach and its synthesis workers (forked, so with the same command line); not tmux or the pane's shell."""
+    return [words for words in processes_mentioning(str(routine)) if words[:3] == [sys.executable, "-m", "coach"]]
 
 
 def test_sigterm_restores_the_terminal(pane, tmp_path):
@@ -158,7 +154,7 @@ def test_sigterm_restores_the_terminal(pane, tmp_path):
     shell = int(view.tmux("display-message", "-p", "-t", "coach", "#{pane_pid}"))
     (coach_pid,) = [int(p) for p in Path(f"/proc/{shell}/task/{shell}/children").read_text().split()]
     os.kill(coach_pid, signal.SIGTERM)
-    done = view.until(lambda s: "EXIT=" in s, "coach exiting")
+    done = view.until(lambda s: re.search(r"^-?icanon$", s, re.M), "coach exiting and the terminal's mode")
     assert "EXIT=143" in done and "Traceback" not in done, done
     assert re.search(r"^icanon$", done, re.M), done
     assert view.cursor_shown()

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from mutagen.id3 import ID3, CTOCFlags
 from mutagen.mp3 import MP3, BitrateMode
+from running import processes_mentioning
 
 RATE = 22050
 FIXTURES = Path(__file__).parent / "render"
@@ -468,7 +469,7 @@ def test_interrupted_render_leaves_the_old_file_and_no_partial(tmp_path, cache):
     assert "Traceback" not in stderr
     assert sorted(p.name for p in out.iterdir()) == ["long.mp3"]
     assert target.read_bytes() == previous
-    assert not _processes_mentioning(str(out)), "an encoder is still writing into the output folder"
+    assert not processes_mentioning(str(out)), "an encoder is still writing into the output folder"
 
 
 def _size(path: Path) -> int:
@@ -476,18 +477,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except FileNotFoundError:
         return 0
-
-
-def _processes_mentioning(text: str) -> list[str]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            words = cmdline.read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if any(text in word for word in words):
-            found.append(" ".join(words))
-    return found
 
 
 CONCURRENT_ROUNDS = 5
@@ -605,4 +594,4 @@ def test_interrupted_synthesis_leaves_no_scratch_files_and_no_workers(tmp_path, 
     assert list(scratch.iterdir()) == [], "scratch files were left behind"
     assert [p.name for p in Path(cache).rglob("*") if p.is_file() and not p.name.endswith(".clip")] == []
     assert not target.exists()
-    assert not _processes_mentioning(str(routine)), "a synthesis worker is still running"
+    assert not processes_mentioning(str(routine)), "a synthesis worker is still running"
