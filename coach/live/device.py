@@ -18,7 +18,9 @@ from coach.limits import SAMPLE_RATE
 
 NULL_DEVICE = "null"
 PERIOD_MS = 20
-"""One callback's worth of audio: small, so a pause is heard within a few periods."""
+PERIODS = 4
+"""The device buffers PERIODS callbacks of PERIOD_MS: 80 ms, so a pause is heard within 100 ms, and a
+busy moment on the machine (the callback runs Python) seldom leaves the device without samples."""
 NO_DEVICE_FIX = "run silently with --device null, or pick one from --list-devices"
 
 Fill = Callable[[int], bytes]
@@ -59,7 +61,7 @@ class Output:
         import miniaudio
 
         options = dict(output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1, sample_rate=SAMPLE_RATE,
-                       buffersize_msec=PERIOD_MS, app_name="coach")
+                       buffersize_msec=PERIOD_MS, callback_periods=PERIODS, app_name="coach")
         with quiet_stderr():
             try:
                 if name == NULL_DEVICE:

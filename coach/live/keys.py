@@ -2,7 +2,8 @@
 
 cbreak mode (no echo, no line buffering) keeps Ctrl-C a signal, so it stops
 the session like anywhere else. The previous settings and the cursor come
-back on every way out: the end, `q`, Ctrl-C, an error, or SIGTERM.
+back on every way out: the end, `q`, an error, or a stop signal (Ctrl-C,
+SIGTERM and SIGHUP raise, see `coach.interrupts`, so `finally` runs).
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import signal
 import sys
 from typing import Iterator
 
 ACTIONS = {" ": "pause", "n": "skip", "\x1b[C": "skip", "p": "back", "\x1b[D": "back", "q": "quit"}
 HIDE_CURSOR, SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
-EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
 @contextlib.contextmanager
@@ -27,7 +26,6 @@ def keyboard() -> Iterator[int]:
 
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
-    previous_term = signal.signal(signal.SIGTERM, _terminated)
     try:
         tty.setcbreak(fd)
         sys.stdout.write(HIDE_CURSOR)
@@ -37,11 +35,6 @@ def keyboard() -> Iterator[int]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         sys.stdout.write(SHOW_CURSOR)
         sys.stdout.flush()
-        signal.signal(signal.SIGTERM, previous_term)
-
-
-def _terminated(signum, frame) -> None:
-    raise SystemExit(EXIT_TERMINATED)  # unwinds through `keyboard`, which restores the terminal
 
 
 def read_action(fd: int, timeout: float) -> str | None:
