@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from coach.live.steps import Now, Step, seconds_left
+from coach.live.steps import Now, seconds_left
 from coach.timeline import clock
 
 WIDTH = 78
@@ -35,18 +35,19 @@ def countdown_text(samples: int) -> str:
 def screen(title: str, now: Now | None, position: int, duration: int, paused: bool, complete: bool) -> list[str]:
     """The lines of the screen, styled, each at most `WIDTH` columns wide."""
     state = click.style("paused", fg="yellow", bold=True) if paused else click.style("playing", fg="green")
-    lines = [_fit(title) + "  " + state, ""]
+    lines = [_fit(title, WIDTH - len("  playing")) + "  " + state, ""]
     if now is None:
         lines += ["Getting the first words ready…", "", "", "", ""]
     else:
-        lines.append(click.style(_fit(now.step.title()), bold=True) + _round(now.step))
+        rounds = _round(now)
+        lines.append(click.style(_fit(now.step.title(), WIDTH - len(rounds)), bold=True) + rounds)
         if now.phase:
             lines.append(f"{now.phase}: {seconds_left(now.phase_left)} s")
             lines += ["    " + row for row in big(countdown_text(now.phase_left))]
         else:
             lines += ["", "", "", ""]
         coming = now.next.title() if now.next else "the end" if complete else "…"
-        lines.append(click.style(_fit(f"Next: {coming}"), dim=True))
+        lines.append(click.style(_fit(f"Next: {coming}", WIDTH), dim=True))
     filled = BAR * position // duration if duration else 0
     total = clock(duration) if complete else "…"
     left = f"{clock(duration - position)} left" if complete else ""
@@ -57,15 +58,15 @@ def screen(title: str, now: Now | None, position: int, duration: int, paused: bo
 
 def step_line(now: Now) -> str:
     """The line printed when a step begins, without a terminal: its start and its name."""
-    return f"{clock(now.began)}  {now.step.title()}{_round(now.step)}"
+    return f"{clock(now.began)}  {now.step.title()}{_round(now)}"
 
 
-def _round(step: Step) -> str:
-    return f" · round {step.round}" if step.round and step.round > 1 else ""
+def _round(now: Now) -> str:
+    return f" · round {now.step.round} of {now.rounds}" if now.rounds > 1 else ""
 
 
-def _fit(text: str) -> str:
-    return text if len(text) <= WIDTH - 10 else text[:WIDTH - 11] + "…"
+def _fit(text: str, room: int) -> str:
+    return text if len(text) <= room else text[:room - 1] + "…"
 
 
 class Screen:

@@ -38,6 +38,8 @@ class Now:
     step: Step
     began: int
     """Where this step starts."""
+    rounds: int
+    """How many rounds the step has (1 for a section's opening)."""
     phase: str | None
     """`hold`, `breathe in`, ... or `get ready` before a hold or breathing begins; None otherwise."""
     phase_left: int
@@ -63,8 +65,9 @@ def now(timeline: Timeline, marks: list[tuple[int, Step]], position: int) -> Now
     index = step_at(marks, position)
     began, step = marks[index]
     following = marks[index + 1][1] if index + 1 < len(marks) else None
+    rounds = max(mark.round or 1 for _, mark in marks if (mark.section, mark.step) == (step.section, step.step))
     if step.step is None:
-        return Now(step, began, None, 0, following)
+        return Now(step, began, rounds, None, 0, following)
     onsets = sorted({(event.start, PHASES[event.role]) for event in timeline.events
                      if event.role in PHASES and (event.section, event.step, event.side, event.round)
                      == (step.section, step.step, step.side, step.round)}, key=lambda item: item[0])
@@ -75,8 +78,8 @@ def now(timeline: Timeline, marks: list[tuple[int, Step]], position: int) -> Now
             break
         phase, until = name, position
     if phase is None or until <= position:
-        return Now(step, began, None, 0, following)
-    return Now(step, began, phase, until - position, following)
+        return Now(step, began, rounds, None, 0, following)
+    return Now(step, began, rounds, phase, until - position, following)
 
 
 def seconds_left(samples: int) -> int:
