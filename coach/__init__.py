@@ -1,3 +1,3 @@
 """Voice-guided audio coach: routines compiled to exactly timed spoken cues."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
