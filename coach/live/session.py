@@ -52,8 +52,8 @@ class Session:
         self._ready = threading.Condition()
         self._failure: BaseException | None = None
         self._last_back = -BACK_TWICE_SECONDS
-        self._threads = [threading.Thread(target=self._prepare, name="coach-prepare", daemon=True),
-                         threading.Thread(target=self._feed, name="coach-feed", daemon=True)]
+        self._threads = [threading.Thread(target=self._reporting, args=(work,), name=f"coach-{name}", daemon=True)
+                         for name, work in (("prepare", self._prepare), ("feed", self._feed))]
 
     # --- control -------------------------------------------------------------------------------
 
@@ -128,21 +128,25 @@ class Session:
 
     # --- threads -------------------------------------------------------------------------------
 
-    def _prepare(self) -> None:
+    def _reporting(self, work) -> None:
         try:
-            gains: tuple[float, ...] = ()
-            while not self._chapters.finished and not self._stream.closed:
-                timeline = self._chapters.place_next()
-                clips = clips_of(timeline, self._chapters.speech)
-                gains += (chapter_gain(timeline, clips, len(gains)),)
-                placed = Placed(timeline, clips, gains, starts(timeline), self._chapters.finished)
-                with self._ready:
-                    self._placed = placed
-                    self._ready.notify_all()
-            self._stream.set_end(self._placed.timeline.duration)
-        except BaseException as problem:  # reported by wait(), in the thread that drives the session
+            work()
+        except BaseException as problem:  # raised again by wait(), in the thread that drives the session
             self._failure = problem
             self._stream.finished.set()
+
+    def _prepare(self) -> None:
+        gains: tuple[float, ...] = ()
+        while not self._chapters.finished and not self._stream.closed:
+            timeline = self._chapters.place_next()
+            clips = clips_of(timeline, self._chapters.speech)
+            gains += (chapter_gain(timeline, clips, len(gains)),)
+            placed = Placed(timeline, clips, gains, starts(timeline), self._chapters.finished)
+            with self._ready:
+                self._placed = placed
+                self._ready.notify_all()
+        if self._chapters.finished:
+            self._stream.set_end(self._placed.timeline.duration)
 
     def _feed(self) -> None:
         blocks, made_for = iter(()), None
