@@ -14,7 +14,7 @@ samples, because
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,7 +47,9 @@ class ChapterByChapter:
         self.spec, self.cache = spec, cache
         self.speech: dict[str, np.ndarray] = {}
         rough = estimate(spec.rate)
-        first = _phrases_by_chapter(routine, fit(routine, options, rough, cuesounds.prepared_length), rough)[0]
+        # The first chapter's phrases at the shortest ranges (one placement, no fitting) calibrate the estimate.
+        shortest = fit(routine, replace(options, fit=False), rough, cuesounds.prepared_length)
+        first = _phrases_by_chapter(routine, shortest, rough)[0]
         self.synthesize(first)
         measure = _scaled(rough, {text: self._measure(text) for text in first})
         self.fitted = fit(routine, options, measure, cuesounds.prepared_length)
