@@ -19,7 +19,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
     `key` (see `coach.export.renderkey`) goes into the tag."""
     from coach.audio.encoder import encode_mp3
     from coach.audio.id3 import Tags
-    from coach.audio.level import chapter_gains
+    from coach.audio.level import ChapterGains
     from coach.audio.mixer import mix
     from coach.chapters import chapter_marks
 
@@ -32,7 +32,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
 
     def blocks():
         # Runs once ffmpeg has started, so its start-up overlaps this work.
-        for block in mix(timeline, clips, chapter_gains(timeline, clips)):
+        for block in mix(timeline, clips, ChapterGains(timeline, clips)):
             yield block.tobytes()
 
     encode_mp3(blocks(), output, rate=SAMPLE_RATE, tags=tags, chapters=marks, bitrate_kbps=bitrate_kbps,

@@ -11,8 +11,9 @@ loudness unit, the sum of the energies its clips put there.
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -29,8 +30,25 @@ WORST_PEAK_DBTP = 20 * math.log10(10 ** (SPEECH_PEAK_DBTP / 20) + DUCK_UNDER_SPE
 """The loudest a mix can be before the gain: a sound at full peak under speech at full peak, in phase."""
 
 
-def chapter_gains(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]) -> list[float]:
-    return [chapter_gain(timeline, clips, index) for index in range(len(timeline.chapters))]
+class ChapterGains(Sequence):
+    """Each chapter's gain, measured the first time it is asked for.
+
+    The mixer asks for a chapter's gain when it reaches the chapter, so in a
+    render the measuring runs beside the encoder (on the other core) instead
+    of before its first byte.
+    """
+
+    def __init__(self, timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]):
+        self._count = len(timeline.chapters)
+        self._measured = functools.lru_cache(maxsize=None)(lambda index: chapter_gain(timeline, clips, index))
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> float:
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        return self._measured(index)
 
 
 def chapter_gain(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], index: int) -> float:

@@ -35,7 +35,10 @@ def mix(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], chapter_gains: 
     """
     stop = timeline.duration if stop is None else stop
     events = timeline.events
-    gains = [chapter_gains[chapter] * duck for chapter, duck in zip(chapters_of(timeline), event_gains(timeline))]
+    # Each event's gain is looked up when it first sounds: `chapter_gains` may measure a chapter
+    # only once the mix reaches it (see `audio.level.ChapterGains`).
+    chapter_of, ducks = chapters_of(timeline), event_gains(timeline)
+    gains: dict[int, float] = {}
     active: list[int] = []
     upcoming = 0
     for block_start in range(start, stop, block):
@@ -52,6 +55,8 @@ def mix(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], chapter_gains: 
             if clip_end <= block_start:
                 continue
             still.append(index)
+            if index not in gains:
+                gains[index] = chapter_gains[chapter_of[index]] * ducks[index]
             first, last = max(event.start, block_start), min(clip_end, block_end)
             if first < last:
                 out[first - block_start:last - block_start] += gains[index] * clip[first - event.start:last - event.start]

@@ -15,13 +15,14 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coach import __version__
 from coach.audio.encoder import encode_mp3, retag_mp3
 from coach.audio.id3 import Tags, stored_key
-from coach.audio.level import chapter_gains
+from coach.audio.level import ChapterGains
 from coach.audio.mixer import chapters_of, clip_key, event_gains, mix
 from coach.chapters import chapter_marks
 from coach.compiler import Options
@@ -79,7 +80,7 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     timeline = exact.timeline
     album, artist = timeline.album, timeline.author or "coach"
     clips = clips_of(timeline, exact.speech)
-    gains = chapter_gains(timeline, clips)
+    gains = ChapterGains(timeline, clips)
     cover = cover_png(timeline)
     digests = {name: hashlib.sha256(samples.tobytes()).hexdigest() for name, samples in clips.items()}
     inputs = routine.input_files()
@@ -109,7 +110,7 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     return written, entries
 
 
-def _audio_key(timeline: Timeline, track: Track, clips: dict, digests: dict, gains: list[float],
+def _audio_key(timeline: Timeline, track: Track, clips: dict, digests: dict, gains: Sequence[float],
                bitrate_kbps: int) -> str:
     """Everything that decides a track's audio frames: what sounds in its window and how loud (an edit
     elsewhere in the routine leaves it alone unless it changes the level of a chapter heard here)."""
