@@ -85,6 +85,15 @@ def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, in
     else:
         timeline = _compile(routine, length, include)
     click.echo(to_json(timeline) if as_json else to_table(timeline), nl=False)
+    _warn(timeline.path, timeline.warnings)
+
+
+def _warn(path: str, warnings, kind: str = "warning") -> None:
+    """Warnings go to stderr, one located line each, whatever the command: stdout stays the result."""
+    from coach.timeline import warning_line
+
+    for warning in warnings:
+        click.echo(warning_line(path, warning, kind), err=True)
 
 
 @cli.command()
@@ -190,7 +199,6 @@ def export(routines: tuple[str, ...], folder: str, split: str | None, length: st
 
 def _report(done, detail: str = "") -> None:
     from coach.durations import format_seconds
-    from coach.timeline import warning_text
     from coach.wording import plural
 
     if done.timeline is None:
@@ -199,8 +207,7 @@ def _report(done, detail: str = "") -> None:
     timeline = done.timeline
     click.echo(f"{done.output}: {format_seconds(timeline.duration / SAMPLE_RATE)}, "
                f"{plural(len(timeline.chapters), 'chapter')}{detail}")
-    for warning in timeline.warnings:
-        click.echo(warning_text(warning), err=True)
+    _warn(timeline.path, timeline.warnings)
 
 
 @cli.command()
@@ -274,9 +281,7 @@ def check(routines: tuple[str, ...], strict: bool) -> None:
             click.echo(error.line(), err=True)
             exit_code = max(exit_code, error.exit_code)
             continue
-        kind = "error" if strict else "warning"
-        for warning in warnings:
-            click.echo(f"{routine.path}:{warning.line or 1}:1: {kind}: {warning.message}", err=True)
+        _warn(routine.path, warnings, "error" if strict else "warning")
         if strict and warnings:
             exit_code = max(exit_code, EXIT_ROUTINE)
             continue

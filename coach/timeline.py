@@ -112,12 +112,14 @@ def to_table(timeline: Timeline) -> str:
     lines.append("")
     lines.append(f"{timeline.title}: {clock(timeline.duration)} in {plural(len(timeline.chapters), 'chapter')}, "
                  f"{plural(len(timeline.events), 'event')}")
-    lines.extend(warning_text(warning) for warning in timeline.warnings)
     return "\n".join(lines) + "\n"
 
 
-def warning_text(warning: CompileWarning) -> str:
-    return f"warning: {warning.message}" + (f" (line {warning.line})" if warning.line else "")
+def warning_line(path: str, warning: CompileWarning, kind: str = "warning") -> str:
+    """`FILE:LINE:1: warning: MESSAGE`, like an error (the column is not known: 1); `FILE: warning: ...`
+    for a warning about the whole session."""
+    where = f"{path}:{warning.line}:1" if warning.line else path
+    return f"{where}: {kind}: {warning.message}"
 
 
 def _sound_label(sound: str) -> str:

@@ -19,7 +19,7 @@ def run(*args):
 def plan_json(*args):
     result = run("plan", "--json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_default_routine_lasts_20_to_25_minutes():
@@ -43,6 +43,14 @@ def test_length_past_the_reach_warns_and_uses_the_nearest_end():
     longest = plan_json("--length", "3h")
     assert "outside what this routine can reach" in longest["warnings"][0]["message"]
     assert longest["duration"] == plan_json("--length", "4h")["duration"]
+
+
+def test_plan_prints_its_warnings_on_stderr_as_located_lines_after_a_clean_table():
+    """--length came from the command line, so the warning is about the session, not a line of the file."""
+    result = run("plan", "--length", "3h")
+    assert result.exit_code == 0
+    assert "warning" not in result.stdout
+    assert result.stderr.startswith("runner-recovery.yaml: warning: target length 3h00m is outside what this ")
 
 
 def test_optional_section_only_with_its_name():

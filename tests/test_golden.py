@@ -35,7 +35,7 @@ def plan_json(name: str) -> str:
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def test_there_are_golden_routines():
