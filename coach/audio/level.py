@@ -18,16 +18,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from coach.audio.loudness import HOPS_PER_BLOCK, gated_lufs, hop_samples, k_weighted
-from coach.audio.clips import SOUND_PEAK_DBTP, SPEECH_PEAK_DBTP
-from coach.audio.mixer import DUCK_UNDER_SPEECH, ClipKey, chapters_of, clip_key, event_gains
+from coach.audio.mixer import ClipKey, chapters_of, clip_key, event_gains, mix
 from coach.limits import SAMPLE_RATE
 from coach.timeline import Event, Timeline
 
 TARGET_LUFS = -16.0
 PEAK_CEILING_DBTP = -1.5
 """Below the -1 dBTP delivery ceiling, leaving room for the MP3 encoder's overshoot."""
-WORST_PEAK_DBTP = 20 * math.log10(10 ** (SPEECH_PEAK_DBTP / 20) + DUCK_UNDER_SPEECH * 10 ** (SOUND_PEAK_DBTP / 20))
-"""The loudest a mix can be before the gain: a sound at full peak under speech at full peak, in phase."""
+TRUE_PEAK_MARGIN_DB = 1.0
+"""How far a true (inter-sample) peak may rise above the sample peak, for speech and cue sounds at 22.05 kHz."""
 
 
 class ChapterGains(Sequence):
@@ -52,14 +51,29 @@ class ChapterGains(Sequence):
 
 
 def chapter_gain(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], index: int) -> float:
-    """Linear gain of one chapter: to `TARGET_LUFS`, never pushing `WORST_PEAK_DBTP` past the ceiling."""
+    """Linear gain of one chapter: to `TARGET_LUFS`, never pushing its true peak past the ceiling."""
     chapter = timeline.chapters[index]
     events = [(event, duck) for event, duck, where in zip(timeline.events, event_gains(timeline), chapters_of(timeline))
               if where == index]
     loudness = estimated_lufs(events, clips, chapter.start, chapter.end)
     if loudness == -math.inf:
         return 1.0
-    return 10 ** (min(TARGET_LUFS - loudness, PEAK_CEILING_DBTP - WORST_PEAK_DBTP) / 20)
+    headroom = PEAK_CEILING_DBTP - TRUE_PEAK_MARGIN_DB - _peak_dbfs(timeline, clips, index, events)
+    return 10 ** (min(TARGET_LUFS - loudness, headroom) / 20)
+
+
+def _peak_dbfs(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], index: int,
+               events: list[tuple[Event, float]]) -> float:
+    """The sample peak of the chapter's own events mixed at unit gain (its neighbours' silenced).
+
+    Mixing is cheap next to encoding, and the real peak lets the gain reach the target where
+    the worst case (every sound in phase with speech) would have held it back.
+    """
+    start = timeline.chapters[index].start
+    stop = min(timeline.duration, max(event.start + len(clips[clip_key(event)]) for event, _ in events))
+    alone = [1.0 if other == index else 0.0 for other in range(len(timeline.chapters))]
+    peak = max(int(np.abs(block.astype(np.int32)).max(initial=0)) for block in mix(timeline, clips, alone, start, stop))
+    return 20 * math.log10(max(peak, 1) / 32768)
 
 
 def estimated_lufs(events: list[tuple[Event, float]], clips: Mapping[ClipKey, np.ndarray], start: int, end: int) -> float:
