@@ -77,15 +77,40 @@ def cli(context: click.Context, debug: bool) -> None:
 @RATE
 def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, include: tuple[str, ...],
          engine: str | None, voice: str | None, rate: int | None) -> None:
-    """Print the timeline: when every word and sound happens."""
-    from coach.timeline import to_json, to_table
+    """Print the timeline: when every word and sound happens.
 
+    Phrases already in the clip cache (after a render, say) are placed by their real length, so the
+    plan is the MP3 to the millisecond; the others by the speaking rate, and a line says how many.
+    """
+    from coach.timeline import to_json, to_table
+    from coach.wording import plural
+
+    estimated = 0
     if exact:
         timeline = _exact(routine, length, include, engine, voice, rate).timeline
     else:
-        timeline = _compile(routine, length, include)
+        timeline, estimated = _planned(routine, length, include, engine, voice, rate)
     click.echo(to_json(timeline) if as_json else to_table(timeline), nl=False)
     _warn(timeline.path, timeline.warnings)
+    if estimated:
+        phrases = "every phrase" if estimated < 0 else plural(estimated, "phrase")
+        click.echo(f"times estimated for {phrases} from the speaking rate; --exact synthesizes them", err=True)
+
+
+def _planned(routine_name, length, include, engine, voice, rate):
+    """The timeline from cached clip lengths where there are some, and how many phrases were estimated
+    (-1: all of them, as no speech engine is here to name the cached clips)."""
+    from coach.exact import cached_timeline
+    from coach.library import load_routine
+    from coach.speech.cache import ClipCache, default_dir
+    from coach.speech.engines import choose
+
+    routine = load_routine(routine_name)
+    try:
+        spec = choose(routine.voice, engine, voice, rate)
+    except CoachError:
+        return _compile_loaded(routine, length, include), -1
+    return cached_timeline(routine, _options(length, include), spec, ClipCache(default_dir()))
 
 
 def _warn(path: str, warnings, kind: str = "warning") -> None:

@@ -27,7 +27,7 @@ from coach.progress import Stage, quiet
 from coach.routine import Routine
 from coach.speech.cache import ClipCache
 from coach.speech.engines import EngineSpec
-from coach.speech.synthesis import clips_for
+from coach.speech.synthesis import cached_clips, clips_for
 from coach.timeline import Chapter, Timeline
 
 
@@ -40,18 +40,25 @@ class Exact:
 
 
 class ChapterByChapter:
-    """Places the exact timeline one chapter at a time, synthesizing each chapter's phrases first."""
+    """Places the exact timeline one chapter at a time, synthesizing each chapter's phrases first.
 
-    def __init__(self, routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache):
-        cache.check_writable()
-        self.spec, self.cache = spec, cache
+    With `synthesize` False nothing is made: a phrase whose clip is not in the cache is placed by
+    the estimate and counted in `estimated` (a plan that is exact wherever it can be, at no cost).
+    """
+
+    def __init__(self, routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache,
+                 synthesize: bool = True):
+        if synthesize:
+            cache.check_writable()
+        self.spec, self.cache, self.making = spec, cache, synthesize
         self.speech: dict[str, np.ndarray] = {}
-        rough = estimate(spec.rate)
+        self.estimated: set[str] = set()
+        rough = self._estimate = estimate(spec.rate)
         # The first chapter's phrases at the shortest ranges (one placement, no fitting) calibrate the estimate.
         shortest = fit(routine, replace(options, fit=False), rough, cuesounds.prepared_length)
         first = _phrases_by_chapter(routine, shortest, rough)[0]
         self.synthesize(first)
-        measure = _scaled(rough, {text: self._measure(text) for text in first})
+        measure = self._estimate = _scaled(rough, {text: self._measure(text) for text in first})
         self.fitted = fit(routine, options, measure, cuesounds.prepared_length)
         self.phrases = _phrases_by_chapter(routine, self.fitted, measure)
         self._placing = Placing(routine, self.fitted.fraction, self._measure, cuesounds.prepared_length)
@@ -63,9 +70,14 @@ class ChapterByChapter:
         return len(self.placed) == len(self.phrases)
 
     def synthesize(self, texts: list[str], stage: Stage = quiet) -> None:
-        missing = [text for text in dict.fromkeys(texts) if text not in self.speech]
-        if missing:
+        missing = [text for text in dict.fromkeys(texts) if text not in self.speech and text not in self.estimated]
+        if not missing:
+            return
+        if self.making:
             self.speech.update(clips_for(missing, self.spec, self.cache, stage))
+            return
+        self.speech.update(cached_clips(missing, self.spec, self.cache))
+        self.estimated.update(text for text in missing if text not in self.speech)
 
     def place_next(self) -> Timeline:
         """Synthesizes the next chapter's phrases and places it; returns the timeline so far."""
@@ -76,6 +88,8 @@ class ChapterByChapter:
     def _measure(self, text: str) -> float:
         if text not in self.speech:  # a phrase only reachable with exact lengths (a new preview, say)
             self.synthesize([text])
+        if text in self.estimated:
+            return self._estimate(text)
         return len(self.speech[text]) / SAMPLE_RATE
 
 
@@ -83,11 +97,22 @@ def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: 
                    stage: Stage = quiet) -> Exact:
     """Every phrase synthesized at once (the fastest way to all of them), then every chapter placed."""
     chapters = ChapterByChapter(routine, options, spec, cache)
+    return Exact(_place_all(chapters, stage), chapters.speech)
+
+
+def cached_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache) -> tuple[Timeline, int]:
+    """The exact timeline as far as the cache knows it: the same as `exact_timeline` once every phrase
+    is cached (after a render), else with the missing phrases estimated; and how many were."""
+    chapters = ChapterByChapter(routine, options, spec, cache, synthesize=False)
+    return _place_all(chapters), len(chapters.estimated)
+
+
+def _place_all(chapters: ChapterByChapter, stage: Stage = quiet) -> Timeline:
     chapters.synthesize([text for phrases in chapters.phrases for text in phrases], stage)
     timeline = chapters.place_next()
     while not chapters.finished:
         timeline = chapters.place_next()
-    return Exact(timeline, chapters.speech)
+    return timeline
 
 
 def _scaled(rough: Measure, real: dict[str, float]) -> Measure:

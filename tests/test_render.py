@@ -595,3 +595,15 @@ def test_interrupted_synthesis_leaves_no_scratch_files_and_no_workers(tmp_path, 
     assert [p.name for p in Path(cache).rglob("*") if p.is_file() and not p.name.endswith(".clip")] == []
     assert not target.exists()
     assert not processes_mentioning(str(routine)), "a synthesis worker is still running"
+
+
+def test_a_plan_after_a_render_is_the_render_to_the_millisecond(tmp_path, warm_cache, cache):
+    """Phrases in the cache are placed by their real length: plan needs no --exact once clips exist."""
+    env = environment(warm_cache)
+    planned = coach("plan", "--json", ONSETS, env=env)
+    assert "estimated" not in planned.stderr
+    assert json.loads(planned.stdout) == plan_exact(ONSETS, env=env)
+    cold = coach("plan", "--json", ONSETS, env=environment(tmp_path / "empty"))
+    phrases = len({e["text"] for e in json.loads(cold.stdout)["events"] if e["kind"] == "speech"})
+    assert cold.stderr == (f"times estimated for {phrases} phrases from the speaking rate; "
+                           "--exact synthesizes them\n")

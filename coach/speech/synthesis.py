@@ -30,15 +30,25 @@ _speaker = None
 
 def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage = quiet) -> dict[str, np.ndarray]:
     """Samples of every text: from the cache, synthesizing the missing ones first."""
-    from coach.audio.clips import PROCESSING
-
-    identity = f"{spec.identity()} | {PROCESSING}"
-    keys = {text: clip_key(identity, spec.rate, spec.volume, text) for text in texts}
+    keys = _keys(texts, spec)
     found = {text: cache.get(key) for text, key in keys.items()}
     missing = [text for text, clip in found.items() if clip is None]
     if missing:
         found.update(_synthesize(missing, keys, spec, cache, stage("speech", len(missing))))
     return found
+
+
+def cached_clips(texts: list[str], spec: EngineSpec, cache: ClipCache) -> dict[str, np.ndarray]:
+    """Samples of the texts whose clips are already in the cache; nothing is synthesized."""
+    found = {text: cache.get(key) for text, key in _keys(texts, spec).items()}
+    return {text: clip for text, clip in found.items() if clip is not None}
+
+
+def _keys(texts: list[str], spec: EngineSpec) -> dict[str, str]:
+    from coach.audio.clips import PROCESSING
+
+    identity = f"{spec.identity()} | {PROCESSING}"
+    return {text: clip_key(identity, spec.rate, spec.volume, text) for text in texts}
 
 
 def _synthesize(texts, keys, spec, cache: ClipCache, advance) -> dict[str, np.ndarray]:
