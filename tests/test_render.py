@@ -607,3 +607,18 @@ def test_a_plan_after_a_render_is_the_render_to_the_millisecond(tmp_path, warm_c
     phrases = len({e["text"] for e in json.loads(cold.stdout)["events"] if e["kind"] == "speech"})
     assert cold.stderr == (f"times estimated for {phrases} phrases from the speaking rate; "
                            "--exact synthesizes them\n")
+
+
+def test_a_voice_espeak_ng_lacks_is_refused_before_any_work_and_check_says_so(tmp_path, cache):
+    env = environment(cache)
+    done = coach("render", ONSETS, "-o", tmp_path / "x.mp3", "--voice", "America", env=env, expect=3)
+    assert one_line(done.stderr) == ("error: espeak-ng has no voice 'America' "
+                                     "(fix: choose one from `coach voices` (e.g. en-gb, en-us, de))")
+    assert not (tmp_path / "x.mp3").exists() and not list(cache.rglob("*.clip"))
+    routine = tmp_path / "r.yaml"
+    routine.write_text(ONSETS.read_text().replace("voice:\n  rate: 170", "voice:\n  rate: 170\n  voice: zzzz"))
+    assert "zzzz" in routine.read_text()
+    warned = coach("check", routine, env=env, expect=0)
+    assert one_line(warned.stderr).startswith(f"{routine}:6:1: warning: espeak-ng has no voice 'zzzz'")
+    coach("check", "--strict", routine, env=env, expect=1)
+    coach("render", ONSETS, "-o", tmp_path / "gb.mp3", "--voice", "en-gb+f3", env=env)  # a voice with a variant

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from coach.errors import EnvironmentProblem
+from coach.errors import EnvironmentProblem, quoted
 from coach.routine import Voice
 from coach.speech import piper
 from coach.timeline import CompileWarning
@@ -74,7 +74,18 @@ def choose(voice: Voice, engine: str | None = None, voice_name: str | None = Non
         raise EnvironmentProblem(f"speech engine '{wanted}' is not installed", _fix_for(wanted))
     if wanted == "piper":  # the model is found here, once, so a wrong name fails before any work
         return EngineSpec(wanted, str(piper.find_model(voice_name)), rate or voice.rate, voice.volume, None)
+    if wanted == "espeak-ng" and (voice_name or voice.language):
+        _check_espeak_voice(voice_name or voice.language)
     return EngineSpec(wanted, voice_name, rate or voice.rate, voice.volume, voice.language)
+
+
+def _check_espeak_voice(name: str) -> None:
+    """espeak-ng itself says whether it has a voice (8 ms): a wrong name fails here, before any work,
+    not in the middle of synthesis."""
+    done = subprocess.run(["espeak-ng", "-q", "-v", name, "--", "x"], capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        raise EnvironmentProblem(f"espeak-ng has no voice {quoted(name)}",
+                                 "choose one from `coach voices` (e.g. en-gb, en-us, de)")
 
 
 def voice_warnings(voice: Voice) -> tuple[CompileWarning, ...]:
