@@ -231,7 +231,7 @@ def _report(done, detail: str = "") -> None:
         return
     timeline = done.timeline
     click.echo(f"{done.output}: {format_seconds(timeline.duration / SAMPLE_RATE)}, "
-               f"{plural(len(timeline.chapters), 'chapter')}{detail}")
+               f"{plural(len(timeline.chapters), 'section')}{detail}")
     _warn(timeline.path, timeline.warnings)
 
 
