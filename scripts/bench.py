@@ -127,9 +127,9 @@ def prepare(routine: str | None, length: str, work: Path, name: str, pydub: bool
 def prep_worker(job: dict) -> None:
     """The exact timeline as `coach plan --exact` makes it (warm cache: no synthesis), then manifests."""
     from coach.audio.mixer import BLOCK_SAMPLES
-    from coach.cli import _exact
+    from coach.cli.shared import exact_plan
     from coach.cuesounds import prepared
-    ex = _exact(job["routine"], job["length"], (), None, None, None)
+    ex = exact_plan(job["routine"], job["length"], (), None, None, None)
     work, name, t = Path(job["dir"]), job["name"], ex.timeline
     ms = lambda samples: round(samples * 1000 / RATE)
     result = {"seconds": t.duration / RATE, "floor": str(work / f"{name}.floor.json")}

@@ -1,0 +1,61 @@
+"""The `coach` command: turns options into library calls, prints, maps errors to exit codes.
+
+One module per group of commands (`routines`, `sessions`) on the group and options of `shared`;
+here only the entry point, which turns every error into one line and an exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from coach.cli import routines, sessions  # noqa: F401  (importing them registers their commands)
+from coach.cli.shared import cli
+from coach.errors import EXIT_ROUTINE, EXIT_USAGE, CoachError
+
+__all__ = ["cli", "main"]
+
+
+def main() -> None:
+    """Entry point: one line per error, the exit code from the error, no traceback unless --debug.
+
+    A stop signal (Ctrl-C, SIGTERM, SIGHUP) ends the run like an error does: every scratch file is
+    removed, and the exit code is 128 + the signal's number, as a shell reports a killed command.
+    """
+    from coach.interrupts import Stopped, remove_leftovers, stop_on_signals
+
+    stop_on_signals()
+    try:
+        _run()
+    except KeyboardInterrupt:
+        remove_leftovers()
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Stopped as stop:
+        remove_leftovers()
+        click.echo(f"stopped by {stop}", err=True)
+        sys.exit(128 + stop.signum)
+
+
+def _run() -> None:
+    debug = "--debug" in sys.argv[1:]
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.Abort:  # click's own word for Ctrl-C at a prompt
+        raise KeyboardInterrupt from None
+    except click.ClickException as problem:
+        problem.show()
+        sys.exit(problem.exit_code if problem.exit_code else EXIT_USAGE)
+    except CoachError as error:
+        if debug:
+            raise
+        click.echo(error.line(), err=True)
+        sys.exit(error.exit_code)
+    except Exception as error:  # a bug of ours: still one line, and how to see more
+        if debug:
+            raise
+        click.echo(f"error: internal error: {type(error).__name__}: {error} (rerun with --debug for details)", err=True)
+        sys.exit(EXIT_ROUTINE)
