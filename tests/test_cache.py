@@ -87,3 +87,33 @@ def test_an_unwritable_cache_is_an_environment_problem_with_a_fix(tmp_path):
         with pytest.raises(EnvironmentProblem, match="cannot write the clip cache") as raised:
             attempt()
         assert "COACH_CACHE_DIR" in raised.value.line()
+
+
+def _sleep_long():
+    import time
+    time.sleep(600)
+
+
+def test_a_pool_that_will_not_stop_is_killed_after_its_grace_time(monkeypatch):
+    """Pool.terminate can wait on a queue lock forever; stopping the workers must not."""
+    import multiprocessing
+    import threading
+    import time
+
+    from coach.speech import synthesis
+
+    class StuckPool:
+        def terminate(self):
+            threading.Event().wait()
+
+        def join(self):
+            pass
+
+    worker = multiprocessing.get_context("fork").Process(target=_sleep_long)
+    worker.start()
+    monkeypatch.setattr(synthesis, "POOL_STOP_SECONDS", 0.2)
+    started = time.monotonic()
+    synthesis._stop(StuckPool())
+    worker.join(timeout=30)
+    assert worker.exitcode == -9, "the worker was not killed"
+    assert time.monotonic() - started < 30

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from coach.progress import Stage, quiet
 from coach.speech.cache import ClipCache, clip_key
 from coach.speech.engines import EngineSpec
 
+POOL_STOP_SECONDS = 10
+"""How long stopping the workers may take before they are killed."""
 CLIP_TIMEOUT_SECONDS = 60
 """How long one clip may take (includes starting a worker) before the engine counts as hung."""
 
@@ -77,8 +80,23 @@ def _synthesize(texts, keys, spec, cache: ClipCache, advance) -> dict[str, np.nd
             pool.close()
             return made
         finally:
-            pool.terminate()
-            pool.join()
+            _stop(pool)
+
+
+def _stop(pool) -> None:
+    """Terminate and join the pool, in bounded time.
+
+    CPython's `Pool.terminate` first takes its task queue's lock, which an idle worker holds while
+    it waits for work; the pool's own end-of-work markers normally free it, but a run that stops
+    half-way must not hang on that: after POOL_STOP_SECONDS the workers are killed outright and the
+    run goes on ending (the stuck helper thread ends with the process).
+    """
+    stopper = threading.Thread(target=lambda: (pool.terminate(), pool.join()), daemon=True)
+    stopper.start()
+    stopper.join(POOL_STOP_SECONDS)
+    if stopper.is_alive():
+        for child in multiprocessing.active_children():
+            child.kill()
 
 
 def _make_clip(job) -> tuple[str, np.ndarray]:
