@@ -60,15 +60,9 @@ def retag_mp3(path: Path, tags: Tags, chapters: Sequence[ChapterMark]) -> None:
     write, in a fraction of the time. Atomic, like `encode_mp3`."""
     tag = id3_tag(tags, chapters)
     path = Path(path)
-    try:
-        with open(path, "rb") as mp3:
-            mp3.seek(tag_length(mp3.read(10)))
-            audio = mp3.read()
-        with scratch_path(path.parent, f".{path.name}.partial-") as temporary:
-            temporary.write_bytes(tag + audio)
-            os.replace(temporary, path)
-    except OSError as problem:
-        raise EnvironmentProblem(f"cannot write {path.parent} ({problem.strerror})", OTHER_FOLDER) from None
+    with scratch_path(path.parent, f".{path.name}.partial-") as retagged:
+        _prepend(tag, path, retagged, old_tag=True)
+        os.replace(retagged, path)
 
 
 def _create(path: Path) -> None:
@@ -169,10 +163,13 @@ def _crc16(data: bytes) -> int:
     return crc
 
 
-def _prepend(tag: bytes, audio: Path, out: Path) -> None:
-    """Write the tag then ffmpeg's frames unchanged (Info header first), synced before the rename."""
+def _prepend(tag: bytes, audio: Path, out: Path, old_tag: bool = False) -> None:
+    """Write the tag then the audio frames unchanged (Info header first), synced before the rename;
+    `old_tag`: `audio` is one of our MP3s, whose own tag is left out."""
     try:
         with open(out, "xb") as sink, open(audio, "rb") as source:
+            if old_tag:
+                source.seek(tag_length(source.read(10)))
             sink.write(tag)
             shutil.copyfileobj(source, sink, 1 << 20)
             sink.flush()

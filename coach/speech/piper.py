@@ -27,6 +27,11 @@ def installed() -> bool:
     return importlib.util.find_spec("piper") is not None
 
 
+def _config_of(model: Path) -> Path:
+    """A voice's config, `NAME.onnx.json` beside `NAME.onnx`."""
+    return model.with_name(model.name + ".json")
+
+
 def voices_dir() -> Path:
     override = os.environ.get("COACH_VOICES_DIR")
     if override:
@@ -42,7 +47,7 @@ def installed_voices() -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     return {model.name[:-len(".onnx")]: model for model in sorted(folder.glob("*.onnx"))
-            if model.with_name(model.name + ".json").is_file()}
+            if _config_of(model).is_file()}
 
 
 def find_model(voice: str | None) -> Path:
@@ -58,7 +63,7 @@ def find_model(voice: str | None) -> Path:
     if path.suffix == ".onnx" or path.is_file():
         if not path.is_file():
             raise EnvironmentProblem(f"Piper voice model {quoted(str(path))} not found", download_fix())
-        if not path.with_name(path.name + ".json").is_file():
+        if not _config_of(path).is_file():
             raise EnvironmentProblem(f"Piper voice {quoted(str(path))} has no {path.name}.json beside it",
                                      "download the voice's .onnx.json config into the same folder")
         return path.resolve()
@@ -73,7 +78,7 @@ def describe(model: Path) -> str:
     import json
 
     try:
-        config = json.loads(model.with_name(model.name + ".json").read_text("utf-8"))
+        config = json.loads(_config_of(model).read_text("utf-8"))
         language = config.get("language", {}).get("code", "?")
         quality = config.get("audio", {}).get("quality", "?")
     except (OSError, ValueError, AttributeError):
@@ -96,7 +101,7 @@ def _digest(path: str, size: int, mtime_ns: int) -> str:
 
 def model_identity(model: Path) -> str:
     """Names the model by its content and config, so replacing a voice file makes new clips."""
-    config = model.with_name(model.name + ".json")
+    config = _config_of(model)
     parts = []
     for path in (model, config):
         info = path.stat()
