@@ -6,11 +6,17 @@ renders, so the plan shown is the track heard.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coach.exact import Exact, clips_of
 from coach.limits import SAMPLE_RATE
 from coach.progress import Stage, quiet
+from coach.timeline import Timeline
+
+if TYPE_CHECKING:
+    from coach.audio.id3 import Tags
 
 
 def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet, key: str | None = None,
@@ -18,15 +24,13 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
     """Mix and encode to `output`, with a chapter per section and (`chapters` 'steps') per step inside it;
     `key` (see `coach.export.renderkey`) goes into the tag."""
     from coach.audio.encoder import encode_mp3
-    from coach.audio.id3 import Tags
     from coach.audio.level import ChapterGains
     from coach.audio.mixer import mix
     from coach.chapters import chapter_marks
 
     timeline = exact.timeline
     clips = clips_of(timeline, exact.speech)
-    tags = Tags(title=timeline.title, artist=timeline.author or "coach", album=timeline.album,
-                genre="Fitness", comment=timeline.description, key=key)
+    tags = track_tags(timeline, key=key)
     marks = chapter_marks(timeline, chapters)
     advance = stage("encode", timeline.duration)
 
@@ -37,3 +41,12 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
 
     encode_mp3(blocks(), output, rate=SAMPLE_RATE, tags=tags, chapters=marks, bitrate_kbps=bitrate_kbps,
                on_block=lambda nbytes: advance(nbytes // 2))
+
+
+def track_tags(timeline: Timeline, **changes) -> Tags:
+    """What a phone's library shows for a render of `timeline`; `changes` for one track of it."""
+    from coach.audio.id3 import Tags
+
+    tags = Tags(title=timeline.title, artist=timeline.author or "coach", album=timeline.album, genre="Fitness",
+                comment=timeline.description)
+    return replace(tags, **changes)

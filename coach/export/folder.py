@@ -28,6 +28,7 @@ from coach.chapters import chapter_marks
 from coach.compiler import Options
 from coach.errors import EnvironmentProblem, quoted
 from coach.exact import clips_of, exact_timeline
+from coach.render import track_tags
 from coach.export.captions import to_lrc, to_vtt
 from coach.export.cover import cover_png
 from coach.export.playlist import Entry, to_m3u8
@@ -78,18 +79,16 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     """Write the routine's tracks and captions into `folder`; return what was written and its playlist entries."""
     exact = exact_timeline(routine, options, spec, cache, stage)
     timeline = exact.timeline
-    album, artist = timeline.album, timeline.author or "coach"
     clips = clips_of(timeline, exact.speech)
     gains = ChapterGains(timeline, clips)
     cover = cover_png(timeline)
-    digests = {name: hashlib.sha256(samples.tobytes()).hexdigest() for name, samples in clips.items()}
+    sounding = _sounding(timeline, clips, gains)
     inputs = routine.input_files()
     written, entries = [], []
     for track in tracks_of(timeline, safe_name(Path(routine.path).stem), split):
-        tags = Tags(title=track.title, artist=artist, album=album, genre="Fitness", comment=timeline.description,
-                    track=track.number, cover=cover)
+        tags = track_tags(timeline, title=track.title, track=track.number, cover=cover)
         marks = chapter_marks(timeline, chapters, track.start, track.stop)
-        audio_key = _audio_key(timeline, track, clips, digests, gains, bitrate_kbps)
+        audio_key = _audio_key(track, sounding, bitrate_kbps)
         key = f"{audio_key}-{_tags_key(tags, marks)}"
         mp3 = output_target(folder / f"{track.name}.mp3", inputs)
         stored = stored_key(mp3)
@@ -102,23 +101,27 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
             encode_mp3(blocks, mp3, rate=SAMPLE_RATE, tags=replace(tags, key=key), chapters=marks,
                        bitrate_kbps=bitrate_kbps)
         written.append(Written(folder / f"{track.name}.mp3", changed))
-        lyrics = to_lrc(timeline, track.title, album, artist, track.start, track.stop)
+        lyrics = to_lrc(timeline, track.title, tags.album, tags.artist, track.start, track.stop)
         written.append(write_if_changed(folder / f"{track.name}.lrc", lyrics, inputs))
         written.append(write_if_changed(folder / f"{track.name}.vtt", to_vtt(timeline, track.start, track.stop), inputs))
-        entries.append(Entry(f"{track.name}.mp3", round((track.stop - track.start) / SAMPLE_RATE), artist,
+        entries.append(Entry(f"{track.name}.mp3", round((track.stop - track.start) / SAMPLE_RATE), tags.artist,
                              track.title))
     return written, entries
 
 
-def _audio_key(timeline: Timeline, track: Track, clips: dict, digests: dict, gains: Sequence[float],
-               bitrate_kbps: int) -> str:
+def _sounding(timeline: Timeline, clips: dict, gains: Sequence[float]) -> list[tuple[int, int, str, str]]:
+    """(start, end, clip digest, level) of every event as the mixer plays it, once for all tracks."""
+    digests = {name: hashlib.sha256(samples.tobytes()).hexdigest() for name, samples in clips.items()}
+    levels = [gains[chapter] * duck for chapter, duck in zip(chapters_of(timeline), event_gains(timeline))]
+    return [(event.start, event.start + len(clips[clip_key(event)]), digests[clip_key(event)], repr(level))
+            for event, level in zip(timeline.events, levels)]
+
+
+def _audio_key(track: Track, sounding: list[tuple[int, int, str, str]], bitrate_kbps: int) -> str:
     """Everything that decides a track's audio frames: what sounds in its window and how loud (an edit
     elsewhere in the routine leaves it alone unless it changes the level of a chapter heard here)."""
-    lengths = {name: len(samples) for name, samples in clips.items()}
-    levels = [gains[chapter] * duck for chapter, duck in zip(chapters_of(timeline), event_gains(timeline))]
-    heard = [(event.start - track.start, digests[clip_key(event)], repr(level))
-             for event, level in zip(timeline.events, levels)
-             if event.start < track.stop and event.start + lengths[clip_key(event)] > track.start]
+    heard = [(start - track.start, digest, level) for start, end, digest, level in sounding
+             if start < track.stop and end > track.start]
     return _digest([__version__, bitrate_kbps, track.stop - track.start, heard])
 
 
