@@ -16,18 +16,20 @@ from coach.limits import SAMPLE_RATE
 @ROUTINE
 @click.option("--json", "as_json", is_flag=True, help="Print the coach-timeline/1 JSON document.")
 @click.option("--exact", is_flag=True, help="Place speech by the real clips' lengths (synthesizes them).")
+@click.option("--stats", is_flag=True, help="Print, per section, how much is said and the longest silence.")
 @LENGTH
 @WITH
 @ENGINE
 @VOICE
 @RATE
-def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, include: tuple[str, ...],
+def plan(routine: str | None, as_json: bool, exact: bool, stats: bool, length: str | None, include: tuple[str, ...],
          engine: str | None, voice: str | None, rate: int | None) -> None:
     """Print the timeline: when every word and sound happens.
 
     Phrases already in the clip cache (after a render, say) are placed by their real length, so the
     plan is the MP3 to the millisecond; the others by the speaking rate, and a line says how many.
     """
+    from coach.stats import to_stats_table
     from coach.timeline import to_json, to_table
     from coach.wording import plural
 
@@ -36,7 +38,8 @@ def plan(routine: str | None, as_json: bool, exact: bool, length: str | None, in
         timeline = exact_plan(routine, length, include, engine, voice, rate).timeline
     else:
         timeline, estimated = _planned(routine, length, include, engine, voice, rate)
-    click.echo(to_json(timeline) if as_json else to_table(timeline), nl=False)
+    shown = to_json(timeline) if as_json else to_stats_table(timeline) if stats else to_table(timeline)
+    click.echo(shown, nl=False)
     warn(timeline.path, timeline.warnings)
     if estimated:
         phrases = "every phrase" if estimated < 0 else plural(estimated, "phrase")
