@@ -31,7 +31,7 @@ def test_default_routine_lasts_20_to_25_minutes():
     assert document["warnings"] == []
 
 
-@pytest.mark.parametrize("target", [20, 21, 22, 23, 24, 25])
+@pytest.mark.parametrize("target", [25, 26, 28])
 def test_length_moves_the_default_routine_within_its_span(target):
     """Ranges move in whole seconds, together, so a fit lands at most a step short of the target."""
     document = plan_json("--length", f"{target}m")

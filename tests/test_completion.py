@@ -36,7 +36,7 @@ def folder(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("command", ["plan", "render", "check", "export", "watch"])
 def test_routine_completes_files_folders_and_builtins(folder, command):
-    assert complete(command, "") == ["runner-recovery", "hips.yaml", "more/"]
+    assert complete(command, "") == ["breathing-4-6", "post-run-stretch", "runner-recovery", "hips.yaml", "more/"]
 
 
 def test_a_folder_completes_its_routines(folder):
