@@ -231,7 +231,7 @@ def test_coach_speak_through_pulseaudio_plays_every_onset_on_plan(cache, pulse, 
     try:
         coach("speak", TINY, env=coach_env(cache, XDG_RUNTIME_DIR=str(pulse)))
     finally:
-        recording = recorder.stop(len(expected))
+        recording = recorder.stop(len(expected) + SAMPLE_RATE // 2)
     first = int(np.flatnonzero(recording)[0])
     aligned = recording[first - int(np.flatnonzero(expected)[0]):]
     quiet = 10 ** (-45 / 20) * 32768
@@ -242,8 +242,9 @@ def test_coach_speak_through_pulseaudio_plays_every_onset_on_plan(cache, pulse, 
         low = max(0, start - ONSET_TOLERANCE)
         heard = low + int(np.flatnonzero(np.abs(aligned[low:]) > quiet)[0])
         assert abs(heard - start) <= ONSET_TOLERANCE, f"{event} heard at {heard / SAMPLE_RATE:.3f} s"
-    sounding = np.flatnonzero(aligned)
-    assert abs(sounding[-1] - np.flatnonzero(expected)[-1]) <= SAMPLE_RATE // 20
+    # Nothing is cut at the end; it may come late only by what a busy sound server inserts (an underrun).
+    late = int(np.flatnonzero(aligned)[-1]) - int(np.flatnonzero(expected)[-1])
+    assert -SAMPLE_RATE // 50 <= late <= SAMPLE_RATE // 2, f"the last sound ends {late / SAMPLE_RATE:+.3f} s off"
 
 
 def test_sound_starts_before_the_later_chapters_are_synthesized(tmp_path):
