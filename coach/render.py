@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from coach.exact import Exact, clips_of
 from coach.limits import SAMPLE_RATE
@@ -23,9 +23,8 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
                chapters: str = "steps") -> None:
     """Mix and encode to `output`, with a chapter per section and (`chapters` 'steps') per step inside it;
     `key` (see `coach.export.renderkey`) goes into the tag."""
-    from coach.audio.encoder import encode_mp3
+    from coach.audio.encoder import encode_mp3_parts
     from coach.audio.level import ChapterGains
-    from coach.audio.mixer import mix
     from coach.chapters import chapter_marks
 
     timeline = exact.timeline
@@ -33,14 +32,25 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
     tags = track_tags(timeline, key=key)
     marks = chapter_marks(timeline, chapters)
     advance = stage("encode", timeline.duration)
+    parts = mixed_parts(timeline, clips, ChapterGains(timeline, clips), 0, timeline.duration)
+    encode_mp3_parts(parts, output, rate=SAMPLE_RATE, tags=tags, chapters=marks, bitrate_kbps=bitrate_kbps,
+                     on_block=lambda nbytes: advance(nbytes // 2))
 
-    def blocks():
-        # Runs once ffmpeg has started, so its start-up overlaps this work.
-        for block in mix(timeline, clips, ChapterGains(timeline, clips)):
-            yield block.tobytes()
 
-    encode_mp3(blocks(), output, rate=SAMPLE_RATE, tags=tags, chapters=marks, bitrate_kbps=bitrate_kbps,
-               on_block=lambda nbytes: advance(nbytes // 2))
+def mixed_parts(timeline: Timeline, clips: dict, gains, start: int, stop: int) -> list[Iterator[bytes]]:
+    """The mix of samples `start` to `stop` as parts cut in silences, which encode side by side."""
+    from coach.audio.joins import join_points
+    from coach.audio.lametag import samples_per_frame
+    from coach.audio.mixer import clip_key, mix
+
+    clip_ends = [event.start + len(clips[clip_key(event)]) for event in timeline.events]
+    sounding = [(event.start - start, end - start) for event, end in zip(timeline.events, clip_ends)
+                if event.start < stop and end > start]
+    cuts = [start + cut for cut in join_points(sounding, stop - start, samples_per_frame(SAMPLE_RATE))]
+    bounds = [start, *cuts, stop]
+    # Generators: each part is mixed only once its encoder has started, so start-up overlaps this work.
+    return [(block.tobytes() for block in mix(timeline, clips, gains, start=first, stop=last))
+            for first, last in zip(bounds, bounds[1:])]
 
 
 def track_tags(timeline: Timeline, **changes) -> Tags:

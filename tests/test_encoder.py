@@ -10,8 +10,8 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
-from coach.audio.encoder import encode_mp3
-from coach.audio.id3 import ChapterMark, Tags
+from coach.audio.encoder import encode_mp3, encode_mp3_parts
+from coach.audio.id3 import ChapterMark, Tags, tag_length
 from coach.errors import EnvironmentProblem, UsageError
 
 RATE = 22050
@@ -200,3 +200,74 @@ def test_retagging_keeps_the_audio_frames_and_gives_what_a_new_encode_would(tmp_
     retag_mp3(first, retitled, CHAPTERS[:1])
     assert first.read_bytes() == second.read_bytes()
     assert ID3(first)["TIT2"].text == ["Another title"]
+
+
+def slow_crc16(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def lame_fields(path) -> dict:
+    """The Info/LAME header's counts and checksums, read by hand, and what the file really holds."""
+    data = path.read_bytes()
+    data = data[tag_length(data[:10]):]
+    info = data.find(b"Info")
+    lame = info + 120
+    first_frame = 72 * 64000 // RATE + (data[2] >> 1 & 1)
+    return {"frames": int.from_bytes(data[info + 8:info + 12], "big"), "bytes": int.from_bytes(data[info + 12:info + 16], "big"),
+            "music length": int.from_bytes(data[lame + 28:lame + 32], "big"),
+            "music crc": int.from_bytes(data[lame + 32:lame + 34], "big"),
+            "tag crc": int.from_bytes(data[lame + 34:lame + 36], "big"),
+            "real bytes": len(data), "real music crc": slow_crc16(data[first_frame:]),
+            "real tag crc": slow_crc16(data[:lame + 34] + b"\0\0" + data[lame + 36:190]),
+            "real frames": len(audio_frames(data[first_frame:]))}
+
+
+def audio_frames(data: bytes) -> list[int]:
+    """Offsets of the 64 kbps MPEG-2 Layer III frames in `data`, read by their headers' padding bits."""
+    offsets, at = [], 0
+    while at < len(data):
+        assert data[at] == 0xFF and data[at + 1] & 0xE0 == 0xE0, f"no frame at {at}"
+        offsets.append(at)
+        at += 72 * 64000 // RATE + (data[at + 2] >> 1 & 1)
+    assert at == len(data)
+    return offsets
+
+
+def test_parts_encoded_side_by_side_join_into_the_same_track(tmp_path):
+    """Cut on the frame grid, inside silence: decoded length exact, every burst within 2 ms of the one-part encode."""
+    samples = bursts_pcm()
+    cuts = [576 * 30, 576 * 100, 576 * 160]  # 0.78 s, 2.6 s and 4.2 s: each after >= 8192 silent samples
+    for cut in cuts:
+        assert not samples[cut - 8192:cut].any()
+    parts = [as_blocks(part) for part in np.split(samples, cuts)]
+    joined = tmp_path / "joined.mp3"
+    encode_mp3_parts(parts, joined, rate=RATE, tags=TAGS, chapters=CHAPTERS)
+    whole, pcm = decode(encode(tmp_path / "whole.mp3")), decode(joined)
+    assert len(pcm) == len(samples) == len(whole)
+    for second in BURSTS_S:
+        assert abs(onset(pcm, second) - onset(whole, second)) <= RATE * 0.002
+        assert abs(onset(pcm, second) - round(second * RATE)) <= RATE * 0.002
+
+
+def test_the_joined_info_header_counts_every_frame_and_checksums_every_byte(tmp_path):
+    samples = bursts_pcm()
+    joined = tmp_path / "joined.mp3"
+    encode_mp3_parts([as_blocks(part) for part in np.split(samples, [576 * 100])], joined, rate=RATE, tags=TAGS,
+                     chapters=CHAPTERS)
+    fields = lame_fields(joined)
+    assert fields["frames"] == fields["real frames"]
+    assert fields["bytes"] == fields["music length"] == fields["real bytes"]
+    assert fields["music crc"] == fields["real music crc"] and fields["tag crc"] == fields["real tag crc"]
+
+
+def test_a_part_that_is_not_whole_frames_is_refused(tmp_path):
+    samples = bursts_pcm()
+    with pytest.raises(ValueError):
+        encode_mp3_parts([as_blocks(samples[:1000]), as_blocks(samples[1000:])], tmp_path / "x.mp3", rate=RATE,
+                         tags=TAGS, chapters=CHAPTERS)
+    assert list(tmp_path.iterdir()) == []

@@ -94,7 +94,8 @@ class Recorder:
 
 
 def rendered_pcm(cache: Path, routine: Path = TINY) -> tuple[np.ndarray, object]:
-    """What `render` feeds the encoder for `routine`, caught at `encode_mp3`, and the timeline."""
+    """What `render` feeds the encoder for `routine` (all its parts, in order), caught at `encode_mp3_parts`,
+    and the timeline."""
     from coach.audio import encoder
     from coach.render import render_mp3
 
@@ -102,14 +103,15 @@ def rendered_pcm(cache: Path, routine: Path = TINY) -> tuple[np.ndarray, object]
     exact = exact_timeline(loaded, Options(), choose(loaded.voice), ClipCache(cache))
     caught = []
 
-    def catch(blocks, output, **_):
-        caught.extend(blocks)
+    def catch(parts, output, **_):
+        for blocks in parts:
+            caught.extend(blocks)
 
-    original, encoder.encode_mp3 = encoder.encode_mp3, catch
+    original, encoder.encode_mp3_parts = encoder.encode_mp3_parts, catch
     try:
         render_mp3(exact, Path("unused.mp3"), 64)
     finally:
-        encoder.encode_mp3 = original
+        encoder.encode_mp3_parts = original
     return np.frombuffer(b"".join(caught), dtype="<i2"), exact.timeline
 
 

@@ -256,6 +256,33 @@ def test_decoded_length_is_the_plan_duration(onsets):
         f"({onsets.exact_samples % 576} past a whole 576-sample frame)")
 
 
+def test_a_render_encoded_in_parts_side_by_side_keeps_every_onset_and_its_exact_length(onsets, tmp_path,
+                                                                                       monkeypatch):
+    """Parts cut in silences (here every ~10 s) and joined frame by frame: the same track to the listener."""
+    from coach.audio import joins
+    from coach.audio.level import ChapterGains
+    from coach.compiler import Options
+    from coach.exact import clips_of, exact_timeline
+    from coach.library import load_routine
+    from coach.render import mixed_parts, render_mp3
+    from coach.speech.cache import ClipCache
+    from coach.speech.engines import choose
+
+    monkeypatch.setattr(joins, "PART_SAMPLES", 10 * RATE)
+    loaded = load_routine(str(ONSETS))
+    exact = exact_timeline(loaded, Options(), choose(loaded.voice), ClipCache(onsets.cache))
+    clips = clips_of(exact.timeline, exact.speech)
+    assert len(mixed_parts(exact.timeline, clips, ChapterGains(exact.timeline, clips), 0,
+                           exact.timeline.duration)) >= 3
+    render_mp3(exact, tmp_path / "parts.mp3", 64)
+    pcm = decode(tmp_path / "parts.mp3")
+    assert len(pcm) == onsets.exact_samples
+    assert_gaps_silent(onsets.plan, pcm)
+    whole, parted = onset_errors(onsets.plan, onsets.pcm), assert_onsets_on_plan(onsets.plan, pcm)
+    assert max(abs(a[2] - b[2]) for a, b in zip(whole, parted)) <= 0.002
+    assert max(abs(a[3] - b[3]) for a, b in zip(whole, parted)) <= 0.002
+
+
 @pytest.mark.parametrize("remainder", [0, 1, 20, 46, 47, 300])
 def test_decoded_length_is_exact_whatever_the_last_frame_holds(tmp_path, remainder):
     """ffmpeg 5.1 + libmp3lame writes 1105 as the end padding when the last frame is padding only

@@ -1,7 +1,8 @@
 """PCM blocks to a tagged CBR MP3, written atomically, encoded by ffmpeg while the mixer runs.
 
 ffmpeg (libmp3lame) records the encoder delay and padding in its LAME/Info header, so decoders trim them
-and cues land on the plan uncompensated. Our own ID3v2.3 tag (`audio.id3`) is prepended to its frames.
+and cues land on the plan uncompensated; `audio.lametag` makes that header true for the whole track, also
+when its parts were encoded side by side. Our own ID3v2.3 tag (`audio.id3`) is prepended to its frames.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from coach.audio.id3 import ChapterMark, Tags, id3_tag, tag_length
+from coach.audio.lametag import join_parts, samples_per_frame
 from coach.errors import EnvironmentProblem, UsageError
 from coach.interrupts import scratch_path
 
-LAME_TAG_CRC_SPAN = 190
-"""The LAME tag's CRC covers the first 190 bytes of the Info frame."""
 INSTALL_FFMPEG = "install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg)"
 OTHER_FOLDER = "choose another folder with -o"
 
@@ -37,6 +38,18 @@ def encode_mp3(blocks: Iterable[bytes], path: Path, *, rate: int, tags: Tags, ch
 
     `on_block(nbytes)` runs after each block reaches the encoder, for progress.
     """
+    encode_mp3_parts([blocks], path, rate=rate, tags=tags, chapters=chapters, bitrate_kbps=bitrate_kbps,
+                     on_block=on_block)
+
+
+def encode_mp3_parts(parts: Sequence[Iterable[bytes]], path: Path, *, rate: int, tags: Tags,
+                     chapters: Sequence[ChapterMark], bitrate_kbps: int = 64,
+                     on_block: Callable[[int], None] | None = None) -> None:
+    """`encode_mp3` of the parts played one after the other, each part encoded by its own ffmpeg at once.
+
+    Every part but the last must hold a whole number of MP3 frames and end in at least
+    `JOIN_SILENCE` samples of digital silence (see `audio.joins`), so the parts join seamlessly.
+    """
     if bitrate_kbps not in BITRATES_KBPS[rate]:
         choices = ", ".join(map(str, BITRATES_KBPS[rate]))
         raise UsageError(f"an MP3 at {rate} Hz cannot be {bitrate_kbps} kbps; choose one of {choices}")
@@ -46,11 +59,15 @@ def encode_mp3(blocks: Iterable[bytes], path: Path, *, rate: int, tags: Tags, ch
     tag = id3_tag(tags, chapters)
     path = Path(path)
     # Beside the target, so the final rename stays on one filesystem.
-    with scratch_path(path.parent, f".{path.name}.partial-") as audio, \
-            scratch_path(path.parent, f".{path.name}.tagged-") as tagged:
+    with contextlib.ExitStack() as scratch:
+        audio, tagged, *encoded = (scratch.enter_context(scratch_path(path.parent, f".{path.name}.{name}-"))
+                                   for name in ["partial", "tagged", *(f"part{n}" for n in range(len(parts)))])
         _create(audio)
-        samples = _encode(ffmpeg, blocks, audio, rate, bitrate_kbps, on_block)
-        _set_end_padding(audio, samples, rate)
+        counts = _encode_all(ffmpeg, parts, encoded, rate, bitrate_kbps, on_block)
+        frame = samples_per_frame(rate)
+        if any(count % frame for count in counts[:-1]):
+            raise ValueError(f"every part but the last must hold whole frames of {frame} samples: {counts}")
+        join_parts(encoded, [count // frame for count in counts[:-1]] + [None], audio, sum(counts), rate)
         _prepend(tag, audio, tagged)
         os.replace(tagged, path)
 
@@ -74,93 +91,110 @@ def _create(path: Path) -> None:
         raise EnvironmentProblem(f"cannot write in {path.parent} ({problem.strerror})", OTHER_FOLDER) from None
 
 
-def _encode(ffmpeg: str, blocks: Iterable[bytes], out: Path, rate: int, bitrate_kbps: int,
-            on_block: Callable[[int], None] | None) -> int:
-    """Run ffmpeg on the blocks and return how many samples it got.
+def _encode_all(ffmpeg: str, parts: Sequence[Iterable[bytes]], outs: Sequence[Path], rate: int,
+                bitrate_kbps: int, on_block: Callable[[int], None] | None) -> list[int]:
+    """Run one ffmpeg per part, all at once, and return how many samples each got.
 
-    Its stderr goes to a file, so a chatty failure can never block the pipe.
+    This thread feeds the first part (so Ctrl-C lands where the work is), a thread each the others.
     """
-    command = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
-               "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
-               # LAME's -q 7 ("fast, ok quality") encodes speech ~30% faster than the default;
-               # at 64 kbps mono its output is not worse by SNR, and the encoder is the bottleneck.
-               "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-compression_level", "7",
-               "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1",
-               "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "mp3", "-y", str(out)]
-    with tempfile.TemporaryFile() as log:
+    lock = threading.Lock()
+
+    def progress(nbytes: int) -> None:
+        with lock:
+            on_block(nbytes)
+
+    with contextlib.ExitStack() as running:
+        encoders = [running.enter_context(_Encoder(ffmpeg, out, rate, bitrate_kbps, first=index == 0))
+                    for index, out in enumerate(outs)]
+        feeding = [_Feeding(encoder, part, progress if on_block else None)
+                   for encoder, part in zip(encoders[1:], parts[1:])]
+        written = [encoders[0].feed(parts[0], progress if on_block else None)]
+        written += [feed.result() for feed in feeding]
+        for encoder in encoders:
+            encoder.finish()
+    return [nbytes // 2 for nbytes in written]
+
+
+class _Feeding(threading.Thread):
+    """Feeds one part to its encoder beside the main thread; `result()` re-raises what went wrong there."""
+
+    def __init__(self, encoder: "_Encoder", blocks: Iterable[bytes], on_block):
+        super().__init__(daemon=True)
+        self.encoder, self.blocks, self.on_block = encoder, blocks, on_block
+        self.written, self.problem = 0, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.written = self.encoder.feed(self.blocks, self.on_block)
+        except BaseException as problem:  # handed to the main thread
+            self.problem = problem
+
+    def result(self) -> int:
+        self.join()
+        if self.problem is not None:
+            raise self.problem
+        return self.written
+
+
+class _Encoder:
+    """One ffmpeg process encoding s16le from its stdin to `out`; killed if left before `finish`.
+
+    Its stderr goes to a file, so a chatty failure can never block the pipe. Only the first
+    part writes the Info frame that `audio.lametag` completes for the joined stream.
+    """
+
+    def __init__(self, ffmpeg: str, out: Path, rate: int, bitrate_kbps: int, first: bool):
+        self.command = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+                        "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
+                        # LAME's -q 7 ("fast, ok quality") encodes speech ~30% faster than the default;
+                        # at 64 kbps mono its output is not worse by SNR, and the encoder is the bottleneck.
+                        "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-compression_level", "7",
+                        "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1" if first else "0",
+                        "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "mp3", "-y", str(out)]
+        self.log = tempfile.TemporaryFile()
+
+    def __enter__(self) -> "_Encoder":
         try:
             # A session of its own: Ctrl-C reaches only us, and we decide what happens to ffmpeg.
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
-                                       start_new_session=True)
+            self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                            stderr=self.log, start_new_session=True)
         except OSError as problem:
-            raise EnvironmentProblem(f"no MP3 encoder: cannot run {ffmpeg} ({problem.strerror})",
+            self.log.close()
+            raise EnvironmentProblem(f"no MP3 encoder: cannot run {self.command[0]} ({problem.strerror})",
                                      INSTALL_FFMPEG) from None
+        return self
+
+    def feed(self, blocks: Iterable[bytes], on_block: Callable[[int], None] | None) -> int:
+        """Stream the blocks in, returning the bytes written; a broken pipe means ffmpeg died,
+        and its exit status says why."""
+        written = 0
         try:
-            samples = _feed(process.stdin, blocks, on_block) // 2
-            status = process.wait()
-        finally:
-            if process.returncode is None:  # interrupted: stop it writing a file we are about to delete
-                process.kill()
-                process.wait()
-            with contextlib.suppress(BrokenPipeError):
-                process.stdin.close()
+            for block in blocks:
+                self.process.stdin.write(block)
+                written += len(block)
+                if on_block is not None:
+                    on_block(len(block))
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass
+        return written
+
+    def finish(self) -> None:
+        status = self.process.wait()
         if status != 0:
-            log.seek(0)
-            lines = log.read().decode(errors="replace").strip().splitlines() or [f"exit status {status}"]
+            self.log.seek(0)
+            lines = self.log.read().decode(errors="replace").strip().splitlines() or [f"exit status {status}"]
             raise EnvironmentProblem(f"ffmpeg could not encode the MP3: {lines[-1]}",
                                      "check that ffmpeg has libmp3lame and the output folder has free space")
-    return samples
 
-
-def _feed(stdin, blocks: Iterable[bytes], on_block: Callable[[int], None] | None) -> int:
-    """Stream the blocks into ffmpeg, returning the bytes written; a broken pipe means it died,
-    and its exit status says why."""
-    written = 0
-    try:
-        for block in blocks:
-            stdin.write(block)
-            written += len(block)
-            if on_block is not None:
-                on_block(len(block))
-        stdin.close()
-    except BrokenPipeError:
-        pass
-    return written
-
-
-def _set_end_padding(audio: Path, samples: int, rate: int) -> None:
-    """Write the true end padding into the LAME tag, and its CRC.
-
-    ffmpeg 5.1 records a fixed padding there, so decoders kept up to 46 samples
-    of silence past the plan's end. Decoders trim `delay` samples at the start
-    and `padding` at the end of `frames` whole frames.
-    """
-    with open(audio, "r+b") as mp3:
-        frame = bytearray(mp3.read(LAME_TAG_CRC_SPAN))
-        info = max(frame.find(b"Info"), frame.find(b"Xing"))
-        if info < 0:
-            raise EnvironmentProblem("ffmpeg wrote no Info header", "install an ffmpeg built with libmp3lame")
-        flags = int.from_bytes(frame[info + 4:info + 8], "big")
-        frames = int.from_bytes(frame[info + 8:info + 12], "big")
-        lame = info + 8 + 4 * bool(flags & 1) + 4 * bool(flags & 2) + 100 * bool(flags & 4) + 4 * bool(flags & 8)
-        delay = frame[lame + 21] << 4 | frame[lame + 22] >> 4
-        padding = frames * (1152 if rate >= 32000 else 576) - delay - samples
-        frame[lame + 22] = (frame[lame + 22] & 0xF0) | padding >> 8
-        frame[lame + 23] = padding & 0xFF
-        frame[lame + 34:lame + 36] = b"\0\0"
-        frame[lame + 34:lame + 36] = _crc16(frame[:LAME_TAG_CRC_SPAN]).to_bytes(2, "big")
-        mp3.seek(0)
-        mp3.write(frame)
-
-
-def _crc16(data: bytes) -> int:
-    """CRC-16 (reflected polynomial 0xA001, start 0), as the LAME tag's own checksum."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
+    def __exit__(self, *_) -> None:
+        if self.process.returncode is None:  # interrupted: stop it writing a file we are about to delete
+            self.process.kill()
+            self.process.wait()
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.close()
+        self.log.close()
 
 
 def _prepend(tag: bytes, audio: Path, out: Path, old_tag: bool = False) -> None:

@@ -20,15 +20,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coach import __version__
-from coach.audio.encoder import encode_mp3, retag_mp3
+from coach.audio.encoder import encode_mp3_parts, retag_mp3
 from coach.audio.id3 import Tags, stored_key
 from coach.audio.level import ChapterGains
-from coach.audio.mixer import chapters_of, clip_key, event_gains, mix
+from coach.audio.mixer import chapters_of, clip_key, event_gains
 from coach.chapters import chapter_marks
 from coach.compiler import Options
 from coach.errors import EnvironmentProblem, quoted
 from coach.exact import clips_of, exact_timeline
-from coach.render import track_tags
+from coach.render import mixed_parts, track_tags
 from coach.export.captions import to_lrc, to_vtt
 from coach.export.cover import cover_png
 from coach.export.playlist import Entry, to_m3u8
@@ -97,9 +97,8 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
             retag_mp3(mp3, replace(tags, key=key), marks)  # same sound, new tag (a cover, a title)
         elif changed:
             _make_folder(mp3.parent)
-            blocks = (block.tobytes() for block in mix(timeline, clips, gains, start=track.start, stop=track.stop))
-            encode_mp3(blocks, mp3, rate=SAMPLE_RATE, tags=replace(tags, key=key), chapters=marks,
-                       bitrate_kbps=bitrate_kbps)
+            encode_mp3_parts(mixed_parts(timeline, clips, gains, track.start, track.stop), mp3, rate=SAMPLE_RATE,
+                             tags=replace(tags, key=key), chapters=marks, bitrate_kbps=bitrate_kbps)
         written.append(Written(folder / f"{track.name}.mp3", changed))
         lyrics = to_lrc(timeline, track.title, tags.album, tags.artist, track.start, track.stop)
         written.append(write_if_changed(folder / f"{track.name}.lrc", lyrics, inputs))

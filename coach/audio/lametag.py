@@ -1,0 +1,148 @@
+"""Joins MP3 parts encoded side by side into one stream, with a true Info/LAME header.
+
+ffmpeg writes the Info frame (frame count, byte count, seek table) and the
+LAME tag (encoder delay, end padding, music length and CRC) for what it
+encoded itself. A track encoded as several parts (`audio.encoder`) keeps the
+first part's Info frame; every field is then recomputed for the joined
+stream, so players seek, trim the encoder delay and stop exactly at the
+plan's last sample, as for a track encoded in one go.
+
+A part after the first starts on the whole track's frame grid and in
+silence, so its first frame (which never borrows from an earlier frame's
+bit reservoir) decodes what the whole track has there: nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from coach.errors import EnvironmentProblem
+
+LAME_TAG_CRC_SPAN = 190
+"""The LAME tag's CRC covers the first 190 bytes of the Info frame."""
+TOC_ENTRIES = 100
+_BITRATES_KBPS = {3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1 Layer III
+                  2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}  # MPEG-2/2.5
+_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def samples_per_frame(rate: int) -> int:
+    return 1152 if rate >= 32000 else 576
+
+
+def join_parts(parts: list[Path], keep: list[int | None], out: Path, samples: int, rate: int) -> None:
+    """Write `out`: the first part's Info frame, then the first `keep[i]` audio frames of each part (None: all).
+
+    `samples` is the whole track's length, from which the end padding is set.
+    """
+    with open(out, "r+b") as sink:
+        sink.truncate()
+        info = _frames(parts[0].read_bytes())
+        sink.write(info[0])
+        offsets, crc = [], 0
+        for part, count in zip(parts, keep):
+            frames = _frames(part.read_bytes())[1 if part == parts[0] else 0:]
+            for frame in frames[:count]:
+                offsets.append(sink.tell())
+                sink.write(frame)
+        total = sink.tell()
+        sink.seek(len(info[0]))
+        crc = _crc16(sink.read())
+        header = bytearray(info[0])
+        _set_totals(header, offsets, total, crc, samples, rate)
+        sink.seek(0)
+        sink.write(header)
+
+
+def _frames(data: bytes) -> list[bytes]:
+    """The MPEG audio frames of one ffmpeg output (no ID3 tag: we never let ffmpeg write one)."""
+    frames, at = [], 0
+    while at + 4 <= len(data):
+        size = _frame_size(data[at:at + 4])
+        if size is None or at + size > len(data):
+            raise EnvironmentProblem("ffmpeg wrote an MP3 this program cannot read",
+                                     "install an ffmpeg built with libmp3lame")
+        frames.append(data[at:at + size])
+        at += size
+    return frames
+
+
+def _frame_size(header: bytes) -> int | None:
+    """Bytes in the Layer III frame that starts with `header`, or None if it is not one."""
+    word = int.from_bytes(header, "big")
+    if word >> 21 != 0x7FF or (word >> 17) & 3 != 1:
+        return None
+    version = (word >> 19) & 3  # 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5
+    bitrate_index, rate_index = (word >> 12) & 15, (word >> 10) & 3
+    if version == 1 or bitrate_index in (0, 15) or rate_index == 3:
+        return None
+    kbps = _BITRATES_KBPS[3 if version == 3 else 2][bitrate_index]
+    rate = _RATES[version][rate_index]
+    per_frame = 144 if version == 3 else 72
+    return per_frame * kbps * 1000 // rate + ((word >> 9) & 1)
+
+
+def _set_totals(frame: bytearray, offsets: list[int], total: int, crc: int, samples: int, rate: int) -> None:
+    """Frame and byte counts, seek table, end padding, music length and CRC, and the tag's own CRC."""
+    info = max(frame.find(b"Info"), frame.find(b"Xing"))
+    if info < 0:
+        raise EnvironmentProblem("ffmpeg wrote no Info header", "install an ffmpeg built with libmp3lame")
+    flags = int.from_bytes(frame[info + 4:info + 8], "big")
+    if flags & 15 != 15:
+        raise EnvironmentProblem("ffmpeg wrote an Info header without counts or seek table",
+                                 "install an ffmpeg built with libmp3lame")
+    frame[info + 8:info + 12] = len(offsets).to_bytes(4, "big")
+    frame[info + 12:info + 16] = total.to_bytes(4, "big")
+    frame[info + 16:info + 116] = bytes(min(255, 256 * offsets[index * len(offsets) // TOC_ENTRIES] // total)
+                                        for index in range(TOC_ENTRIES))
+    lame = info + 120
+    delay = frame[lame + 21] << 4 | frame[lame + 22] >> 4
+    padding = len(offsets) * samples_per_frame(rate) - delay - samples
+    frame[lame + 22] = (frame[lame + 22] & 0xF0) | padding >> 8
+    frame[lame + 23] = padding & 0xFF
+    frame[lame + 28:lame + 32] = total.to_bytes(4, "big")
+    frame[lame + 32:lame + 34] = crc.to_bytes(2, "big")
+    frame[lame + 34:lame + 36] = b"\0\0"
+    frame[lame + 34:lame + 36] = _crc16(bytes(frame[:LAME_TAG_CRC_SPAN])).to_bytes(2, "big")
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16/ARC (reflected polynomial 0xA001, start 0), as the LAME tag's checksums, fast on megabytes:
+    the data is cut into equal blocks whose CRCs are computed side by side, then chained."""
+    count = -(-len(data) // CRC_BLOCK)
+    blocks = np.zeros(count * CRC_BLOCK, dtype=np.uint8)
+    # Zeros in front of a message leave its CRC (start 0) unchanged, so the first block is padded there.
+    blocks[len(blocks) - len(data):] = np.frombuffer(data, dtype=np.uint8)
+    blocks = blocks.reshape(count, CRC_BLOCK)
+    crcs = np.zeros(count, dtype=np.uint16)
+    for column in range(CRC_BLOCK):
+        crcs = (crcs >> 8) ^ _TABLE[(crcs ^ blocks[:, column]) & 0xFF]
+    crc = 0
+    for block_crc in crcs.tolist():  # crc(A + B) = crc(A) run through len(B) zero bytes, xor crc(B)
+        crc = int(_PAST_BLOCK_LOW[crc & 0xFF] ^ _PAST_BLOCK_HIGH[crc >> 8]) ^ block_crc
+    return crc
+
+
+def _byte_table() -> np.ndarray:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return np.array(table, dtype=np.uint16)
+
+
+def _past_zero_block(values: np.ndarray) -> np.ndarray:
+    """Each CRC state in `values` after `CRC_BLOCK` zero bytes (a linear map: tabled per state byte)."""
+    for _ in range(CRC_BLOCK):
+        values = (values >> 8) ^ _TABLE[values & 0xFF]
+    return values
+
+
+CRC_BLOCK = 512
+_TABLE = _byte_table()
+_PAST_BLOCK_LOW = _past_zero_block(np.arange(256, dtype=np.uint16))
+_PAST_BLOCK_HIGH = _past_zero_block(np.arange(256, dtype=np.uint16) << 8)
