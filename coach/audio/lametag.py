@@ -35,23 +35,23 @@ def samples_per_frame(rate: int) -> int:
 def join_parts(parts: list[Path], keep: list[int | None], out: Path, samples: int, rate: int) -> None:
     """Write `out`: the first part's Info frame, then the first `keep[i]` audio frames of each part (None: all).
 
-    `samples` is the whole track's length, from which the end padding is set.
+    `samples` is the whole track's length, from which the end padding is set. One part is
+    in memory at a time.
     """
     with open(out, "r+b") as sink:
         sink.truncate()
-        info = _frames(parts[0].read_bytes())
-        sink.write(info[0])
-        offsets, crc = [], 0
-        for part, count in zip(parts, keep):
-            frames = _frames(part.read_bytes())[1 if part == parts[0] else 0:]
+        offsets, crc, info = [], 0, b""
+        for index, (part, count) in enumerate(zip(parts, keep)):
+            frames = _frames(part.read_bytes())
+            if index == 0:
+                info = frames.pop(0)
+                sink.write(info)
             for frame in frames[:count]:
                 offsets.append(sink.tell())
                 sink.write(frame)
-        total = sink.tell()
-        sink.seek(len(info[0]))
-        crc = _crc16(sink.read())
-        header = bytearray(info[0])
-        _set_totals(header, offsets, total, crc, samples, rate)
+            crc = _crc16(b"".join(frames[:count]), crc)
+        header = bytearray(info)
+        _set_totals(header, offsets, sink.tell(), crc, samples, rate)
         sink.seek(0)
         sink.write(header)
 
@@ -108,18 +108,19 @@ def _set_totals(frame: bytearray, offsets: list[int], total: int, crc: int, samp
     frame[lame + 34:lame + 36] = _crc16(bytes(frame[:LAME_TAG_CRC_SPAN])).to_bytes(2, "big")
 
 
-def _crc16(data: bytes) -> int:
-    """CRC-16/ARC (reflected polynomial 0xA001, start 0), as the LAME tag's checksums, fast on megabytes:
-    the data is cut into equal blocks whose CRCs are computed side by side, then chained."""
-    count = -(-len(data) // CRC_BLOCK)
-    blocks = np.zeros(count * CRC_BLOCK, dtype=np.uint8)
-    # Zeros in front of a message leave its CRC (start 0) unchanged, so the first block is padded there.
-    blocks[len(blocks) - len(data):] = np.frombuffer(data, dtype=np.uint8)
-    blocks = blocks.reshape(count, CRC_BLOCK)
-    crcs = np.zeros(count, dtype=np.uint16)
-    for column in range(CRC_BLOCK):
+def _crc16(data: bytes, crc: int = 0) -> int:
+    """CRC-16/ARC (reflected polynomial 0xA001) of `data`, going on from `crc`, as the LAME tag's checksums.
+
+    Fast on megabytes: after the odd bytes at the head, the data is cut into equal blocks whose CRCs
+    are computed side by side (numpy), then chained.
+    """
+    head = len(data) % CRC_BLOCK
+    for byte in data[:head]:
+        crc = int(_TABLE[(crc ^ byte) & 0xFF]) ^ crc >> 8
+    blocks = np.frombuffer(data, dtype=np.uint8, offset=head).reshape(-1, CRC_BLOCK)
+    crcs = np.zeros(len(blocks), dtype=np.uint16)
+    for column in range(CRC_BLOCK if len(blocks) else 0):
         crcs = (crcs >> 8) ^ _TABLE[(crcs ^ blocks[:, column]) & 0xFF]
-    crc = 0
     for block_crc in crcs.tolist():  # crc(A + B) = crc(A) run through len(B) zero bytes, xor crc(B)
         crc = int(_PAST_BLOCK_LOW[crc & 0xFF] ^ _PAST_BLOCK_HIGH[crc >> 8]) ^ block_crc
     return crc
