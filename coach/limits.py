@@ -29,6 +29,9 @@ MAX_SECTIONS = 255
 TRACK_TAIL_SECONDS = 1.5
 """The track ends this long after the last event ends."""
 HALFWAY_MIN_SECONDS = 20
-COUNTDOWN_MIN_SECONDS = 10
+COUNTDOWN_MIN_SECONDS = 30
+"""Holds this long get their countdown; in a shorter one the numbers would be most of what is said."""
 PREVIEW_MIN_REST_SECONDS = 5
+PREVIEW_MIN_HOLD_SECONDS = 15
+"""A hold this long previews the next step in its second half (when no rest will)."""
 RATE_RANGE = (60, 400)

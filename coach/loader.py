@@ -15,12 +15,12 @@ from coach.durations import Span, parse_duration
 from coach.errors import quoted
 from coach.fields import Fields, Source, did_you_mean, too_long
 from coach.limits import MAX_COUNTDOWN, MAX_EVENTS, MAX_ROUNDS, MAX_SECTIONS, MAX_TRACK_SECONDS, RATE_RANGE
-from coach.routine import (ENGINES, SOUND_ROLES, Announcement, Breath, Breathing, Cue, Hold,
+from coach.routine import (ENGINES, NO_SOUND, SOUND_ROLES, Announcement, Breath, Breathing, Cue, Hold,
                            Phrases, Rest, Routine, Section, Sounds, Timing, Voice)
 from coach.routinefile import read_routine_text
 from coach.yamlsource import Map, Scalar, Seq, load_source
 
-TIMING_KEYS = ("prepare", "switch", "rest", "countdown", "halfway")
+TIMING_KEYS = ("prepare", "switch", "rest", "countdown", "count_in", "halfway")
 TOP_KEYS = ("title", "description", "author", "album", "length", "voice", "defaults", "phrases", "sounds", "sections")
 SECTION_KEYS = ("name", "say", "optional", "rounds", "steps", "sound") + TIMING_KEYS
 HOLD_KEYS = ("name", "say", "duration", "sides", "rounds", "cues", "sound") + TIMING_KEYS
@@ -34,6 +34,9 @@ VOICE_KEYS = ("engine", "voice", "rate", "volume", "language")
 PHRASE_KEYS = tuple(field.name for field in dataclass_fields(Phrases))
 SOUND_KEYS = SOUND_ROLES
 PHASES = ("inhale", "hold", "exhale", "hold_after")
+NUMBER_PHRASES = ("numbers", "countdown", "count")
+PHRASE_PLACEHOLDERS = {"step": ("name",), "next": ("name",), "side": ("side",), "switch": ("side",),
+                       "round": ("round", "rounds")}
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -243,6 +246,7 @@ class _Loader:
             rest=fields.span("rest", inherited.rest, zero_ok=True),
             countdown=fields.integer("countdown", inherited.countdown, 0, MAX_COUNTDOWN),
             halfway=fields.boolean("halfway", inherited.halfway),
+            count_in=fields.integer("count_in", inherited.count_in, 0, MAX_COUNTDOWN),
         )
 
     def sounds(self, node, inherited: Sounds, what: str) -> Sounds:
@@ -255,7 +259,7 @@ class _Loader:
                 name = fields.text(role)
                 if name is None:
                     raise fields.error(role, f"'{role}' needs a sound name or file")
-                chosen[role] = cuesounds.resolve(name, self.base_dir,
+                chosen[role] = NO_SOUND if name == "none" else cuesounds.resolve(name, self.base_dir,
                                                  lambda message, r=role: fields.error(r, message))
         return replace(inherited, **chosen)
 
@@ -275,18 +279,29 @@ class _Loader:
         for key in PHRASE_KEYS:
             if not fields.has(key):
                 continue
-            if key == "countdown":
-                chosen[key] = self.number_words(fields)
+            if key in NUMBER_PHRASES:
+                chosen[key] = self.number_words(fields, key)
+            elif key == "sides":
+                chosen[key] = self.side_words(fields)
             else:
-                allowed = {"switch": ("side",), "next": ("name",)}.get(key, ())
+                allowed = PHRASE_PLACEHOLDERS.get(key, ())
                 chosen[key] = self.checked(fields, key, fields.text(key, "", empty_ok=True), allowed)
-        return Phrases(**chosen)
+        numbers = chosen.get("numbers", Phrases.numbers)
+        # The countdown and breath counting say the routine's numbers unless each is set on its own.
+        return Phrases(**{"countdown": numbers, "count": numbers, **chosen})
 
-    def number_words(self, fields: Fields) -> tuple[str, ...]:
-        node = fields.raw("countdown")
+    def number_words(self, fields: Fields, key: str) -> tuple[str, ...]:
+        node = fields.raw(key)
         if isinstance(node, Seq):
-            return tuple(fields.text_of(item, "countdown") for item in node.items)
-        return tuple(word.strip() for word in (fields.text("countdown", empty_ok=True) or "").split(",") if word.strip())
+            return tuple(fields.text_of(item, key) for item in node.items)
+        return tuple(word.strip() for word in (fields.text(key, empty_ok=True) or "").split(",") if word.strip())
+
+    def side_words(self, fields: Fields) -> tuple[tuple[str, str], ...]:
+        """`sides: {right: rechts, left: links}`: the word said for each side's name."""
+        node = fields.raw("sides")
+        if not isinstance(node, Map):
+            raise self.source.error(node, "'sides' in phrases must be a mapping like {right: rechts, left: links}")
+        return tuple((key.text, fields.text_of(value, key.text)) for key, value in node.items)
 
     def checked(self, fields: Fields, key: str, text: str | None, placeholders: tuple[str, ...] = ()) -> str | None:
         """`text` after checking its `{placeholders}` are ones that can be filled in here."""

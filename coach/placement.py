@@ -9,39 +9,26 @@ never by adding up floats.
 
 from __future__ import annotations
 
-import bisect
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from typing import Callable, Iterator
 
+from coach import phrasing
+from coach.breathplacing import place_breathing
 from coach.durations import format_seconds
 from coach.errors import RoutineError
 from coach.limits import (COUNTDOWN_MIN_SECONDS, HALFWAY_MIN_SECONDS, MAX_EVENTS, MAX_TRACK_SECONDS,
-                          PREVIEW_MIN_REST_SECONDS, SAMPLE_RATE, TRACK_TAIL_SECONDS)
+                          PREVIEW_MIN_HOLD_SECONDS, PREVIEW_MIN_REST_SECONDS, SAMPLE_RATE, TRACK_TAIL_SECONDS)
 from coach.routine import Announcement, Breathing, Hold, Rest, Routine, Section, Step, TimedStep
 from coach.speechlane import SpeechLane
+from coach.steptime import Where, cue_times, samples
 from coach.timeline import Chapter, CompileWarning, Event, Timeline
 
 Measure = Callable[[str], float]
 
 PAUSE_AFTER_SPEECH = Fraction(1, 2)
 """Silence between two utterances that follow each other, so speech does not run on."""
-
-
-@dataclass(frozen=True)
-class Where:
-    """Where one step occurrence sits in the session (fills the event context columns)."""
-
-    section: str | None
-    step: str | None = None
-    side: str | None = None
-    round: int | None = None
-    line: int | None = 0
-
-
-def samples(seconds: Fraction | float) -> int:
-    return round(Fraction(seconds) * SAMPLE_RATE)
 
 
 def build(routine: Routine, sections: tuple[Section, ...], fraction: Fraction,
@@ -59,6 +46,9 @@ class Placing:
         self.measure, self.sound_length = measure, sound_length
         self.events: list[Event] = []
         self.warnings: dict[tuple, CompileWarning] = {}
+        self.notes: dict[tuple, CompileWarning] = {}
+        self.previewed = False
+        """Whether the step coming up has been previewed already (by a hold's end, a pause or a rest)."""
         self.lane = SpeechLane()
         self.cursor = 0
         self.asked = 0
@@ -92,7 +82,7 @@ class Placing:
             album=self.routine.album or self.routine.title,
             path=self.routine.path, duration=chapters[-1].end, chapters=chapters,
             events=tuple(sorted(self.events, key=lambda event: event.start)),
-            warnings=tuple(self.warnings.values()),
+            warnings=tuple(self.warnings.values()), notes=tuple(self.notes.values()),
         )
 
     def count_steps(self, sections: tuple[Section, ...]) -> None:
@@ -110,116 +100,108 @@ class Placing:
 
     def step(self, step: Step, section: Section, upcoming: Step | None) -> None:
         if isinstance(step, Hold):
-            self.hold(step, section)
+            rest = step.timing.rest.at(self.fraction)
+            # A rest long enough previews the next step itself; otherwise the hold's last seconds do.
+            self.hold(step, section, upcoming if rest < PREVIEW_MIN_REST_SECONDS else None)
         elif isinstance(step, Breathing):
-            self.breathing(step, section)
+            place_breathing(self, step, section)
         elif isinstance(step, Announcement):
             for line in step.lines:
                 self.say(line, "announcement", Where(section.name, line=step.line))
-            self.cursor += samples(step.pause.at(self.fraction))
+            self.rest(step.pause.at(self.fraction), None, section, step.line, upcoming)
         if isinstance(step, Rest):
             self.rest(step.length.at(self.fraction), step.say, section, step.line, upcoming)
         else:
             self.rest(step.timing.rest.at(self.fraction), None, section, step.line, upcoming)
 
     def rest(self, length: Fraction, say: str | None, section: Section, line: int, upcoming: Step | None) -> None:
+        """Silence of `length` from the cursor, words included: `say`, or a preview that fits in it."""
         start = self.cursor
         where = Where(section.name, line=line)
         if say:
             self.say(say, "announcement", where)
-        elif length >= PREVIEW_MIN_REST_SECONDS and isinstance(upcoming, TimedStep):
-            self.say(self.phrases.next.replace("{name}", upcoming.name), "preview", where)
+        elif length >= PREVIEW_MIN_REST_SECONDS and isinstance(upcoming, TimedStep) and not self.previewed:
+            text = phrasing.preview(self.phrases, upcoming)
+            if text and self.speech_length(text) + samples(PAUSE_AFTER_SPEECH) <= samples(length):
+                self.say(text, "preview", where)
+                self.previewed = True
         self.cursor = max(self.cursor, start + samples(length))
 
-    def hold(self, step: Hold, section: Section) -> None:
+    def hold(self, step: Hold, section: Section, upcoming: Step | None) -> None:
+        """Every turn of a hold; the last one previews `upcoming` (None: no preview)."""
+        self.previewed = False
         duration = samples(step.duration.at(self.fraction))
-        turns = [(number, side) for number in range(1, step.rounds + 1) for side in (step.sides or (None,))]
+        sides = step.sides or (None,)
+        turns = [(number, side) for number in range(1, step.rounds + 1) for side in sides]
         for index, (number, side) in enumerate(turns):
             where = Where(section.name, step.name, side, number, step.line)
-            if index and len(step.sides) > 1:
+            if index and len(sides) > 1:
                 self.sound(self.cursor, "switch", step.sounds.switch, where)
-                said_end = self.say(self.phrases.switch.replace("{side}", side), "switch", where)
-                start = said_end + samples(step.timing.switch)
+                text = phrasing.switch(self.phrases, side, number, step.rounds, new_round=side == sides[0])
+                start = self.count_in(step, self.say(text, "switch", where), step.timing.switch, where)
             else:
-                said_end = self.say(_fill(step.say, side), "instruction", where)
-                start = said_end + samples(step.timing.prepare)
-            self.hold_turn(step, start, start + duration, where)
+                said_end = self.say(phrasing.instruction(self.phrases, step, side, number), "instruction", where)
+                start = self.count_in(step, said_end, step.timing.prepare, where)
+            last = index + 1 == len(turns)
+            self.hold_turn(step, start, start + duration, where, upcoming if last else None)
 
-    def hold_turn(self, step: Hold, start: int, end: int, where: Where) -> None:
+    def count_in(self, step: Hold, said_end: int, gap: Fraction, where: Where) -> int:
+        """Where the hold starts: `gap` after the words that lead into it, or later if its count-in
+        ("Three, two, one, go") needs longer; the count-in's last word ends exactly there."""
+        words = phrasing.countdown(self.phrases, step.timing.count_in)
+        if not words:
+            return said_end + samples(gap)
+        go = self.speech_length(self.phrases.go) if self.phrases.go else 0
+        start = max(said_end + samples(gap),
+                    said_end + samples(PAUSE_AFTER_SPEECH) + words[0][0] * SAMPLE_RATE + go)
+        for seconds, word in words:
+            self.fixed_speech(start - go - seconds * SAMPLE_RATE, word, "countin", where)
+        self.fixed_speech(start - go, self.phrases.go, "countin", where)
+        return start
+
+    def hold_turn(self, step: Hold, start: int, end: int, where: Where, upcoming: Step | None) -> None:
         """One hold: start and end cues exactly `duration` apart, then what is said inside."""
         self.sound(start, "start", step.sounds.start, where)
         self.sound(end, "end", step.sounds.end, where)
         # The end phrase first: on a hold too short for both, the user must hear when to stop
         # (the start is still marked by its sound).
         self.fixed_speech(end, self.phrases.end, "end", where)
-        self.fixed_speech(start, self.phrases.begin, "start", where)
+        if not phrasing.countdown(self.phrases, step.timing.count_in):  # else the count-in's "Go." marks it
+            self.fixed_speech(start, self.phrases.begin, "start", where)
         seconds = Fraction(end - start, SAMPLE_RATE)
         fixed = [start, end]
-        if step.timing.countdown and seconds >= COUNTDOWN_MIN_SECONDS:
-            for count in range(min(step.timing.countdown, len(self.phrases.countdown)), 0, -1):
+        if seconds >= COUNTDOWN_MIN_SECONDS:
+            for count, word in phrasing.countdown(self.phrases, step.timing.countdown):
                 onset = end - count * SAMPLE_RATE
                 fixed.append(onset)
-                self.fixed_speech(onset, self.phrases.countdown[count - 1].capitalize(), "countdown", where)
+                self.fixed_speech(onset, word, "countdown", where)
         movable = []  # (due, text, role, line), placed in time order so none jumps another's turn
         if step.timing.halfway and seconds >= HALFWAY_MIN_SECONDS:
             movable.append((start + (end - start) // 2, self.phrases.halfway, "halfway", where.line))
-        for cue, offset, text in _cue_times(step.cues, seconds):
+        for cue, offset, text in cue_times(step.cues, seconds):
             if not 0 <= offset < seconds:
                 self.warn(cue.line, f"cue '{text}' at {format_seconds(offset)} is outside "
                                     f"'{step.name}' ({format_seconds(seconds)}); it is left out")
                 continue
-            movable.append((start + samples(offset), _fill(text, where.side), "cue", cue.line))
+            movable.append((start + samples(offset), phrasing.fill(text, self.phrases, where.side), "cue", cue.line))
         for due, text, role, line in sorted(movable, key=lambda item: item[0]):
             self.movable_speech(due, text, role, where, fixed, line)
+        if isinstance(upcoming, TimedStep) and seconds >= PREVIEW_MIN_HOLD_SECONDS:
+            self.preview_in_hold(upcoming, start, end, fixed, where)
         self.after(end)
 
-    def breathing(self, step: Breathing, section: Section) -> None:
-        breath, where = step.breath, Where(section.name, step.name, None, 1, step.line)
-        t0 = self.say(step.say, "instruction", where) + samples(step.timing.prepare)
-        cycles = breath.cycles or int(breath.length.at(self.fraction) / breath.period)
-        phases = _phases(breath)
-        exhale_onsets = []
-        for cycle in range(cycles):
-            counted = breath.counted is None or cycle < breath.counted
-            for role, offset, length in phases:
-                onset = t0 + samples(cycle * breath.period + offset)  # from k: no drift
-                if role == "exhale":
-                    exhale_onsets.append((onset, onset + samples(length)))
-                self.breath_phase(step, role, onset, length, counted, where)
-        end = t0 + samples(cycles * breath.period)
-        self.breathing_cues(step, t0, end, exhale_onsets, where)
-        self.sound(end, "end", step.sounds.end, where)
-        self.fixed_speech(end, self.phrases.end, "end", where)
-        self.after(end)
+    def preview_in_hold(self, upcoming: TimedStep, start: int, end: int, fixed: list[int], where: Where) -> None:
+        """"Next: …" in a free moment of the hold's second half, ending before its countdown (or end).
 
-    def breath_phase(self, step: Breathing, role: str, onset: int, length: Fraction, counted: bool,
-                     where: Where) -> None:
-        word_role = "hold" if role == "hold_after" else role
-        if not counted:
-            sound = {"inhale": step.sounds.inhale, "exhale": step.sounds.exhale}.get(role, step.sounds.tick)
-            self.sound(onset, word_role, sound, where)
-            return
-        self.fixed_speech(onset, getattr(self.phrases, word_role), word_role, where)
-        for second in range(1, min(math.floor(length), len(self.phrases.countdown))):
-            self.fixed_speech(onset + second * SAMPLE_RATE, self.phrases.countdown[second], "count", where)
-
-    def breathing_cues(self, step: Breathing, t0: int, end: int, exhales: list, where: Where) -> None:
-        """User cues ride on the out-breath: each moves to the next exhale onset and must fit in it."""
-        seconds = Fraction(end - t0, SAMPLE_RATE)
-        for cue, offset, text in _cue_times(step.cues, seconds):
-            index = bisect.bisect_left(exhales, (t0 + samples(offset),))
-            phase = exhales[index] if index < len(exhales) else None
-            if phase is None:
-                self.warn(cue.line, f"cue '{text}' at {format_seconds(offset)} comes after the last "
-                                    f"out-breath of '{step.name}'; it is left out")
-                continue
-            length = self.speech_length(text)
-            clash = self.lane.clash(phase[0], phase[0] + length)
-            if phase[0] + length > phase[1] or clash:
-                reason = f"it would talk over '{clash}'" if clash else "it is longer than the out-breath"
-                self.warn(cue.line, f"cue '{text}' in '{step.name}' is left out: {reason}")
-                continue
-            self.add_speech(phase[0], text, "cue", replace(where, line=cue.line))
+        Said only where nothing else is: it never moves a cue and never talks over a fixed word.
+        """
+        text = phrasing.preview(self.phrases, upcoming)
+        middle = start + (end - start) // 2
+        before = min(onset for onset in fixed if onset > middle) - samples(PAUSE_AFTER_SPEECH)
+        placed = self.lane.last_free(middle, before, self.speech_length(text)) if text else None
+        if placed is not None:
+            self.add_speech(placed, text, "preview", where)
+            self.previewed = True
 
     def say(self, text: str, role: str, where: Where) -> int:
         """Speak `text` at the cursor (the next free moment) and move on; returns where it ends.
@@ -271,6 +253,8 @@ class Placing:
         return end
 
     def sound(self, start: int, role: str, sound: str, where: Where) -> None:
+        if not sound:  # the role is switched off (`none`)
+            return
         end = start + samples(self.sound_length(sound))
         self.add(Event(start, end, "sound", role, sound, where.section, where.step, where.side, where.round, where.line))
 
@@ -305,29 +289,7 @@ class Placing:
         self.count_event(line)
         self.warnings.setdefault((line, message), CompileWarning(line, message))
 
-
-def _fill(text: str, side: str | None) -> str:
-    return text.replace("{side}", side) if side else text
-
-
-def _phases(breath) -> list[tuple[str, Fraction, Fraction]]:
-    """(role, offset in the cycle, length) of each phase that lasts longer than zero."""
-    phases, offset = [], Fraction(0)
-    for role in ("inhale", "hold", "exhale", "hold_after"):
-        length = getattr(breath, role)
-        if length > 0:
-            phases.append((role, offset, length))
-        offset += length
-    return phases
-
-
-def _cue_times(cues, seconds: Fraction):
-    """(cue, offset from the start, text) for every time a cue speaks, in order."""
-    for cue in cues:
-        if cue.at is not None:
-            offset = cue.at if cue.at >= 0 else seconds + cue.at
-            yield cue, offset, " ".join(cue.lines)
-        else:
-            ticks = math.ceil(seconds / cue.every) - 1
-            for tick in range(1, min(ticks, MAX_EVENTS) + 1):
-                yield cue, cue.every * tick, cue.lines[(tick - 1) % len(cue.lines)]
+    def note(self, line: int | None, message: str) -> None:
+        """Tell the author about a cue said later than written: milder than a warning, as it is still heard."""
+        self.count_event(line)
+        self.notes.setdefault((line, message), CompileWarning(line, message))

@@ -15,21 +15,35 @@ from coach.durations import Span
 
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 SOUND_ROLES = ("start", "end", "switch", "tick", "inhale", "exhale", "section")
+NO_SOUND = ""
+"""A sound role switched off (`sounds: {start: none}`): no sound event at all."""
 ENGINES = ("auto", "pyttsx3", "espeak-ng", "piper")
 
 
 @dataclass(frozen=True)
 class Phrases:
-    """Stock wording; an empty text is not spoken. `{side}` and `{name}` are filled in."""
+    """Stock wording; an empty text is not spoken. `{side}`, `{name}`, `{round}` and `{rounds}` are filled in."""
 
+    step: str = "{name}."
+    """Said first in a timed step's instruction, unless its `say` names the step already."""
+    side: str = "{side} side."
+    """Names the first side in a sided step's instruction."""
+    round: str = "Round {round} of {rounds}."
     begin: str = "Begin."
+    go: str = "Go."
+    """Ends a count-in exactly as the hold starts (it replaces `begin` there)."""
     halfway: str = "Halfway."
     switch: str = "Switch sides: {side} side."
     end: str = "And release."
     next: str = "Next: {name}."
+    numbers: tuple[str, ...] = NUMBER_WORDS
+    """Number words from one upwards, for rounds; the default of `countdown` and `count`."""
     countdown: tuple[str, ...] = NUMBER_WORDS
-    """Number words from one upwards ("one, two, three"): a countdown speaks them from N down to
-    one, and counted breaths count up with them. Empty: no countdown and no counting."""
+    """A hold's countdown and count-in say these from N down to one. Empty: no countdown."""
+    count: tuple[str, ...] = NUMBER_WORDS
+    """Counted breaths count up with these ("In, two, three"). Empty: no counting."""
+    sides: tuple[tuple[str, str], ...] = ()
+    """(side name, word said for it) pairs; a side not listed is said by its name."""
     inhale: str = "In"
     exhale: str = "Out"
     hold: str = "Hold"
@@ -38,7 +52,7 @@ class Phrases:
 
 @dataclass(frozen=True)
 class Sounds:
-    """Cue sound per role: a bundled name (`chime`) or an absolute path to a user file."""
+    """Cue sound per role: a bundled name (`chime`), an absolute path to a user file, or `NO_SOUND`."""
 
     start: str = "chime"
     end: str = "gong"
@@ -68,6 +82,8 @@ class Timing:
     rest: Span = Span(Fraction(0), Fraction(0))
     countdown: int = 3
     halfway: bool = True
+    count_in: int = 0
+    """Numbers said before a hold starts ("Three, two, one, go"), ending exactly at its start."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +186,6 @@ class Routine:
             for sounds in (section.sounds, *(step.sounds for step in section.steps if isinstance(step, TimedStep))):
                 for role in fields(sounds):
                     sound = getattr(sounds, role.name)
-                    if Path(sound).is_absolute():
+                    if sound and Path(sound).is_absolute():
                         files.setdefault(Path(sound), f"the routine's {role.name} sound")
         return files

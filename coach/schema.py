@@ -86,7 +86,8 @@ KINDS = {
     "sections": {"type": "array", "items": _ref("section"), "minItems": 1, "maxItems": MAX_SECTIONS},
     "steps": {"type": "array", "items": _ref("step"), "minItems": 1},
     "optional": FLAG, "halfway": FLAG,
-    "rounds": _whole(1, MAX_ROUNDS), "countdown": _whole(0, MAX_COUNTDOWN), "cycles": _whole(1, MAX_EVENTS),
+    "rounds": _whole(1, MAX_ROUNDS), "countdown": _whole(0, MAX_COUNTDOWN),
+    "count_in": _whole(0, MAX_COUNTDOWN), "cycles": _whole(1, MAX_EVENTS),
     "count": {"anyOf": [_whole(0, MAX_EVENTS), {"const": "all"}]},
     "prepare": _ref("duration"), "switch": _ref("duration"), "hold": _ref("duration"), "hold_after": _ref("duration"),
     "inhale": _ref("positive-duration"), "exhale": _ref("positive-duration"), "every": _ref("positive-duration"),
@@ -105,8 +106,10 @@ KINDS = {
 
 OVERRIDES = {
     "voice": {"voice": TEXT},
-    "phrases": {"countdown": LINES, **{key: TEXT for key in loader.PHRASE_KEYS if key != "countdown"}},
-    "sounds": {key: SOUND for key in loader.SOUND_KEYS},
+    "phrases": {**{key: TEXT for key in loader.PHRASE_KEYS}, **{key: LINES for key in loader.NUMBER_PHRASES},
+                "sides": {"description": "the word said for each side's name: {right: rechts, left: links}",
+                          "type": "object", "additionalProperties": TEXT}},
+    "sounds": {key: {"anyOf": [SOUND, {"const": "none"}]} for key in loader.SOUND_KEYS},
     "announcement": {"say": LINES},
     "cue": {"say": LINES},
 }

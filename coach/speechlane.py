@@ -30,6 +30,17 @@ class SpeechLane:
             index += 1
         return start if start + length <= limit else None
 
+    def last_free(self, earliest: int, end_by: int, length: int) -> int | None:
+        """Latest start >= `earliest` where `length` fits and ends by `end_by`; None if none."""
+        start = end_by - length
+        index = bisect.bisect_left(self.starts, end_by)
+        while index and start >= earliest:
+            if self.ends[index - 1] <= start:
+                return start
+            start = min(start, self.starts[index - 1] - length)
+            index -= 1
+        return start if start >= earliest else None
+
     def add(self, start: int, end: int, text: str) -> None:
         index = bisect.bisect_left(self.starts, start)
         self.starts.insert(index, start)

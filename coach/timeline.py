@@ -55,6 +55,8 @@ class Timeline:
     warnings: tuple[CompileWarning, ...]
     album: str | None = None
     """For the MP3's tag only; not part of the coach-timeline/1 JSON."""
+    notes: tuple[CompileWarning, ...] = ()
+    """Cues said later than written (more than a second): heard, so milder than warnings."""
 
 
 def seconds(samples: int) -> float:
@@ -71,6 +73,7 @@ def to_json(timeline: Timeline) -> str:
                      for c in timeline.chapters],
         "events": [_event_json(event) for event in timeline.events],
         "warnings": [{"line": w.line, "message": w.message} for w in timeline.warnings],
+        "notes": [{"line": n.line, "message": n.message} for n in timeline.notes],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

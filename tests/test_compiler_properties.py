@@ -11,6 +11,7 @@ which compiles at hand-picked fractions with `placement.build`.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from coach import cuesounds
 from coach.compiler import Options, chosen_sections, compile_routine, ranges_in
 from coach.durations import Span
-from coach.limits import SAMPLE_RATE as SR
+from coach.limits import COUNTDOWN_MIN_SECONDS, PREVIEW_MIN_HOLD_SECONDS, SAMPLE_RATE as SR
 from coach.loader import load_text
 from coach.placement import build
 from coach.routine import NUMBER_WORDS, Breathing, Hold, Routine
@@ -124,6 +125,7 @@ TIMING = {
     "prepare": st.sampled_from(["0s", "1s", "2.5s", 3, "5s"]),
     "switch": st.sampled_from([0, "1s", "2.5s", 5]),
     "countdown": st.sampled_from([0, 3, 5]),
+    "count_in": st.sampled_from([0, 2, 3]),
     "halfway": st.booleans(),
 }
 
@@ -151,7 +153,8 @@ def hold_step(draw, name: str, truth: Truth):
     step = {"name": name, "duration": value}
     if sides:
         step["sides"] = sides
-    step["say"] = draw(sentence()) + (" Use the {side} leg." if sides and draw(st.booleans()) else "")
+    if draw(st.integers(0, 4)):  # else the name is the instruction
+        step["say"] = draw(sentence()) + (" Use the {side} leg." if sides and draw(st.booleans()) else "")
     if draw(st.booleans()):
         step["rounds"] = draw(st.integers(1, 3))
     step.update(draw(timing_overrides()))
@@ -304,9 +307,16 @@ def fill(text: str, side: str | None) -> str:
 # ---------------------------------------------------------------- the properties
 
 
-def check_holds(routine, generated, timeline, fraction: Fraction, strict: bool) -> None:
-    """(a) start-to-end exactly the resolved duration; hold start after instruction + prepare;
-    countdown, halfway and user cues inside the hold and never across a fixed cue."""
+def speech_samples(measure, text: str) -> int:
+    """What the spec places for `text`: its measured length in whole samples (at least one)."""
+    return max(1, math.ceil(measure(text) * SR - 1e-6))
+
+
+def check_holds(routine, generated, timeline, fraction: Fraction, strict: bool, measure=None) -> None:
+    """(a) start-to-end exactly the resolved duration; hold start after instruction + prepare (or its
+    count-in); the instruction names the step, side and round; countdown, halfway, user cues and
+    the preview inside the hold and never across a fixed cue."""
+    measure = measure or fast_measure
     sections = included_sections(routine, generated)
     for section, step in steps_of(sections, Hold):
         lo, hi = generated.truth.holds[step.name]
@@ -329,19 +339,21 @@ def check_holds(routine, generated, timeline, fraction: Fraction, strict: bool) 
             assert lead, "no instruction before the hold"
             said = lead[-1]
             gap = step.timing.switch if said.role == "switch" else step.timing.prepare
-            assert said.end + samples(gap) == s
+            check_count_in(step, said, s, gap, timeline, measure, strict)
             if turn == 0 or not step.sides:
                 assert said.role == "instruction"
             elif len(step.sides) > 1:
                 assert said.role == "switch"
+            check_where_said(step, said, start.side, start.round, sides)
             # one side played in rounds: see test_one_side_in_rounds_is_not_a_switch
             speech = {ev.role: ev for ev in events if ev.kind == "speech"}
             assert "end" in speech and speech["end"].start == e and speech["end"].content == routine.phrases.end
-            if strict:
+            if strict and not step.timing.count_in:
                 assert speech["start"].start == s and speech["start"].content == routine.phrases.begin
+            assert "start" not in speech or not step.timing.count_in  # "Go." marks the start instead
             fixed = [s, e]
             countdown = min(step.timing.countdown, len(NUMBER_WORDS))
-            if countdown and seconds >= 10:
+            if countdown and seconds >= COUNTDOWN_MIN_SECONDS:
                 fixed += [e - count * SR for count in range(1, countdown + 1)]
                 words = {ev.start: ev.content for ev in events if ev.role == "countdown"}
                 expected = {e - count * SR: NUMBER_WORDS[count - 1].capitalize()
@@ -364,6 +376,41 @@ def check_holds(routine, generated, timeline, fraction: Fraction, strict: bool) 
             else:
                 assert not halfway
             check_hold_cues(step, seconds, start.side, [ev for ev in events if ev.role == "cue"], timeline)
+            for ev in events:
+                if ev.role == "preview":  # in the second half, done 0.5 s before the next fixed onset
+                    assert seconds >= PREVIEW_MIN_HOLD_SECONDS and s + duration // 2 <= ev.start
+                    assert ev.end + SR // 2 <= min(onset for onset in fixed if onset > s + duration // 2)
+
+
+def check_count_in(step, said, s, gap, timeline, measure, strict: bool) -> None:
+    """The hold starts `gap` after the lead-in words, or later when its count-in needs longer;
+    "Go." ends exactly at the start, each number a whole second before the next."""
+    count = min(step.timing.count_in, len(NUMBER_WORDS))
+    go = speech_samples(measure, "Go.") if count else 0
+    assert s == max(said.end + samples(gap), said.end + SR // 2 + count * SR + go if count else 0)
+    words = {(ev.start, ev.end, ev.content) for ev in of_step(timeline, step.name, role="countin")
+             if said.end <= ev.start < s}
+    expected = {(s - go - k * SR, s - go - k * SR + speech_samples(measure, NUMBER_WORDS[k - 1].capitalize()),
+                 NUMBER_WORDS[k - 1].capitalize()) for k in range(1, count + 1)}
+    if count:
+        expected.add((s - go, s, "Go."))
+    assert words <= expected
+    if strict:
+        assert words == expected
+    elif words != expected:
+        assert step.line in warned_lines(timeline)
+
+
+def check_where_said(step, said, side, number: int, sides) -> None:
+    """A turn's first words say where the listener is: the step (first turn), side and round."""
+    text = said.content.casefold()
+    if said.role == "instruction":
+        assert text.startswith(step.name.casefold()) or step.name.casefold() in step.say.casefold()
+    if side:  # named by the side phrase, or by `say` itself
+        assert re.search(rf"\b{side}\b", text)
+    starts_round = said.role == "instruction" or side == sides[0]
+    announced = f"round {NUMBER_WORDS[number - 1]} of {NUMBER_WORDS[step.rounds - 1]}."
+    assert (announced in text) == (step.rounds > 1 and starts_round)
 
 
 def check_hold_cues(step, seconds, side, events, timeline) -> None:
@@ -415,7 +462,7 @@ def check_breathing(routine, generated, timeline, fraction: Fraction, strict: bo
                 for role, offset, length in offsets:
                     onset = t0 + samples(k * period + offset)  # exact time, rounded once: no drift
                     expected_phases.add((role, onset, "speech" if counted else "sound"))
-                    if role == "exhale":
+                    if role == "exhale" and not counted:
                         exhales.append((onset, onset + samples(length)))
                     if counted:
                         for second in range(1, min(math.floor(length), len(NUMBER_WORDS))):
@@ -436,20 +483,23 @@ def check_breathing(routine, generated, timeline, fraction: Fraction, strict: bo
 
 
 def check_breathing_cues(step, t0, end, exhales, events, timeline) -> None:
-    """Cues start at the first exhale onset at or after their time and end within that exhale."""
-    allowed = Counter()
+    """Cues start on an uncounted exhale onset at or after their time and end within that exhale;
+    one not said is warned about, one said more than 1 s late gets a note."""
+    due = {}  # text -> (due sample, cue) of each tick
     for cue, offset, text in cue_times(step.cues, Fraction(end - t0, SR)):
-        target = t0 + samples(offset)
-        phase = next(((onset, stop) for onset, stop in exhales if onset >= target), None)
-        if phase is None:
-            assert cue.line in warned_lines(timeline)
-            continue
-        allowed[(text, phase[0])] += 1
-        if not [ev for ev in events if (ev.content, ev.start) == (text, phase[0])]:
-            assert cue.line in warned_lines(timeline)
-    assert Counter((ev.content, ev.start) for ev in events) <= allowed
+        due.setdefault(text, []).append((t0 + samples(offset), cue))
+    said = Counter(ev.content for ev in events)
+    for text, ticks in due.items():
+        if said[text] < len(ticks):
+            assert any(cue.line in warned_lines(timeline) for _, cue in ticks)
+    noted = Counter(note.line for note in timeline.notes)
     for ev in events:
         assert any(onset == ev.start and ev.end <= stop for onset, stop in exhales)
+        earlier = [(at, cue) for at, cue in due[ev.content] if at <= ev.start]
+        assert earlier
+        if all(ev.start - at > SR for at, _ in earlier):  # whichever cue it is, it moved: noted
+            assert any(cue.line in noted for _, cue in earlier)
+    assert said <= Counter({text: len(ticks) for text, ticks in due.items()})
 
 
 def check_timeline(routine, generated, timeline) -> None:
@@ -488,7 +538,7 @@ def test_timing_invariants(generated, slow):
     measure = slow_measure if slow else fast_measure
     routine, timeline = compile_text(generated, measure)
     check_timeline(routine, generated, timeline)
-    check_holds(routine, generated, timeline, Fraction(0), strict=not slow)
+    check_holds(routine, generated, timeline, Fraction(0), strict=not slow, measure=measure)
     check_breathing(routine, generated, timeline, Fraction(0), strict=not slow)
 
 
@@ -627,8 +677,8 @@ sections:
     timeline = compile_routine(routine, Options(), fast_measure, cuesounds.length_seconds)
     assert not [ev for ev in timeline.events if ev.role == "switch"]
     instructions = [ev for ev in timeline.events if ev.role == "instruction"]
-    assert [(ev.round, ev.content) for ev in instructions] == [(1, "Lunge on the left side."),
-                                                               (2, "Lunge on the left side.")]
+    assert [(ev.round, ev.content) for ev in instructions] == [
+        (1, "Round one of two. Lunge on the left side."), (2, "Round two of two. Lunge on the left side.")]
     for instruction, (start, _) in zip(instructions, hold_occurrences(timeline, "Lunge")):
         assert start.start == instruction.end + 3 * SR
 

@@ -41,6 +41,7 @@ def plan(routine: str | None, as_json: bool, exact: bool, stats: bool, length: s
     shown = to_json(timeline) if as_json else to_stats_table(timeline) if stats else to_table(timeline)
     click.echo(shown, nl=False)
     warn(timeline.path, timeline.warnings)
+    warn(timeline.path, timeline.notes, "note")
     if estimated:
         phrases = "every phrase" if estimated < 0 else plural(estimated, "phrase")
         click.echo(f"times estimated for {phrases} from the speaking rate; --exact synthesizes them", err=True)
@@ -93,6 +94,7 @@ def check(routines: tuple[str, ...], strict: bool) -> None:
         optional = sum(section.optional for section in routine.sections)
         more = f" (+{optional} optional)" if optional else ""
         click.echo(f"{routine.path}: ok, {length} in {plural(len(timeline.chapters), 'section')}{more}")
+        warn(routine.path, timeline.notes, "note")  # still heard, only later: never an error
     sys.exit(exit_code)
 
 
