@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from coach.audio.id3 import ChapterMark, Tags, id3_tag, tag_length
-from coach.audio.lametag import join_parts, samples_per_frame
 from coach.errors import EnvironmentProblem, UsageError
 from coach.interrupts import scratch_path
 
@@ -56,6 +55,8 @@ def encode_mp3_parts(parts: Sequence[Iterable[bytes]], path: Path, *, rate: int,
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise EnvironmentProblem("no MP3 encoder: ffmpeg is not installed", INSTALL_FFMPEG)
+    from coach.audio.lametag import join_parts, samples_per_frame  # numpy: not for `coach --help`
+
     tag = id3_tag(tags, chapters)
     path = Path(path)
     # Beside the target, so the final rename stays on one filesystem.
