@@ -24,7 +24,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
     """Mix and encode to `output`, with a chapter per section and (`chapters` 'steps') per step inside it;
     `key` (see `coach.export.renderkey`) goes into the tag."""
     from coach.audio.encoder import encode_mp3_parts
-    from coach.audio.level import ChapterGains
+    from coach.audio.level import EventLevels
     from coach.chapters import chapter_marks
 
     timeline = exact.timeline
@@ -32,12 +32,12 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
     tags = track_tags(timeline, key=key)
     marks = chapter_marks(timeline, chapters)
     advance = stage("encode", timeline.duration)
-    parts = mixed_parts(timeline, clips, ChapterGains(timeline, clips), 0, timeline.duration)
+    parts = mixed_parts(timeline, clips, EventLevels(timeline, clips), 0, timeline.duration)
     encode_mp3_parts(parts, output, rate=SAMPLE_RATE, tags=tags, chapters=marks, bitrate_kbps=bitrate_kbps,
                      on_block=lambda nbytes: advance(nbytes // 2))
 
 
-def mixed_parts(timeline: Timeline, clips: dict, gains, start: int, stop: int) -> list[Iterator[bytes]]:
+def mixed_parts(timeline: Timeline, clips: dict, levels, start: int, stop: int) -> list[Iterator[bytes]]:
     """The mix of samples `start` to `stop` as parts cut in silences, which encode side by side."""
     from coach.audio.joins import join_points
     from coach.audio.lametag import samples_per_frame
@@ -49,7 +49,7 @@ def mixed_parts(timeline: Timeline, clips: dict, gains, start: int, stop: int) -
     cuts = [start + cut for cut in join_points(sounding, stop - start, samples_per_frame(SAMPLE_RATE))]
     bounds = [start, *cuts, stop]
     # Generators: each part is mixed only once its encoder has started, so start-up overlaps this work.
-    return [(block.tobytes() for block in mix(timeline, clips, gains, start=first, stop=last))
+    return [(block.tobytes() for block in mix(timeline, clips, levels, start=first, stop=last))
             for first, last in zip(bounds, bounds[1:])]
 
 

@@ -1,8 +1,8 @@
-"""The block mixer: every clip lands on its sample, blocks tile the track, sounds duck under speech."""
+"""The block mixer: every clip lands on its sample at its level, blocks tile the track."""
 
 import numpy as np
 
-from coach.audio.mixer import DUCK_UNDER_SPEECH, mix
+from coach.audio.mixer import mix
 from coach.timeline import Chapter, Event, Timeline
 
 
@@ -15,8 +15,9 @@ def timeline(events, duration):
                     tuple(sorted(events, key=lambda e: e.start)), ())
 
 
-def render(events, clips, duration, block=1000, gain=1.0):
-    return np.concatenate(list(mix(timeline(events, duration), clips, [gain], block=block)))
+def render(events, clips, duration, block=1000, gain=1.0, levels=None):
+    levels = [gain] * len(events) if levels is None else levels
+    return np.concatenate(list(mix(timeline(events, duration), clips, levels, block=block)))
 
 
 def test_blocks_cover_exactly_the_duration_and_clips_land_on_their_sample():
@@ -30,14 +31,12 @@ def test_blocks_cover_exactly_the_duration_and_clips_land_on_their_sample():
     assert np.array_equal(out, expected[:9500])
 
 
-def test_sound_under_speech_is_ducked_and_sound_alone_is_not():
+def test_each_event_plays_at_its_own_level():
     ones = np.full(100, 10000, dtype=np.int16)
     clips = {("speech", "hello"): ones, ("sound", "chime"): ones}
     events = [event(0, 100), event(50, 100, "sound", "chime"), event(500, 100, "sound", "chime")]
-    out = render(events, clips, duration=700)
-    assert out[10] == 10000
-    assert out[60] == round(10000 + 10000 * DUCK_UNDER_SPEECH)
-    assert out[550] == 10000
+    out = render(events, clips, duration=700, levels=[1.0, 0.25, 0.5])
+    assert (out[10], out[60], out[550]) == (10000, 12500, 5000)
 
 
 def test_gain_scales_everything_and_sums_never_wrap():
@@ -55,8 +54,8 @@ def test_windows_that_tile_the_timeline_join_to_exactly_the_whole_mix():
     starts = [0, 450, 999, 1600, 2345]
     line = timeline([event(s, 700) for s in starts], 3100)
     clips = {("speech", "hello"): clip}
-    whole = np.concatenate(list(mix(line, clips, [0.5], block=300)))
+    whole = np.concatenate(list(mix(line, clips, [0.5] * len(starts), block=300)))
     edges = [0, 500, 1001, 1002, 2400, 3100]
-    pieces = [np.concatenate(list(mix(line, clips, [0.5], start, stop, block=300))) for start, stop in zip(edges, edges[1:])]
+    pieces = [np.concatenate(list(mix(line, clips, [0.5] * len(starts), start, stop, block=300))) for start, stop in zip(edges, edges[1:])]
     assert [len(piece) for piece in pieces] == [b - a for a, b in zip(edges, edges[1:])]
     assert np.array_equal(np.concatenate(pieces), whole)

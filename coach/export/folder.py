@@ -22,8 +22,8 @@ from pathlib import Path
 from coach import __version__
 from coach.audio.encoder import encode_mp3_parts, retag_mp3
 from coach.audio.id3 import Tags, stored_key
-from coach.audio.level import ChapterGains
-from coach.audio.mixer import chapters_of, clip_key, event_gains
+from coach.audio.level import EventLevels
+from coach.audio.mixer import clip_key
 from coach.chapters import chapter_marks
 from coach.compiler import Options
 from coach.errors import EnvironmentProblem, quoted
@@ -80,9 +80,9 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     exact = exact_timeline(routine, options, spec, cache, stage)
     timeline = exact.timeline
     clips = clips_of(timeline, exact.speech)
-    gains = ChapterGains(timeline, clips)
+    levels = EventLevels(timeline, clips)
     cover = cover_png(timeline)
-    sounding = _sounding(timeline, clips, gains)
+    sounding = _sounding(timeline, clips, levels)
     inputs = routine.input_files()
     written, entries = [], []
     for track in tracks_of(timeline, safe_name(Path(routine.path).stem), split):
@@ -97,7 +97,7 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
             retag_mp3(mp3, replace(tags, key=key), marks)  # same sound, new tag (a cover, a title)
         elif changed:
             _make_folder(mp3.parent)
-            encode_mp3_parts(mixed_parts(timeline, clips, gains, track.start, track.stop), mp3, rate=SAMPLE_RATE,
+            encode_mp3_parts(mixed_parts(timeline, clips, levels, track.start, track.stop), mp3, rate=SAMPLE_RATE,
                              tags=replace(tags, key=key), chapters=marks, bitrate_kbps=bitrate_kbps)
         written.append(Written(folder / f"{track.name}.mp3", changed))
         lyrics = to_lrc(timeline, track.title, tags.album, tags.artist, track.start, track.stop)
@@ -108,10 +108,9 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     return written, entries
 
 
-def _sounding(timeline: Timeline, clips: dict, gains: Sequence[float]) -> list[tuple[int, int, str, str]]:
+def _sounding(timeline: Timeline, clips: dict, levels: Sequence[float]) -> list[tuple[int, int, str, str]]:
     """(start, end, clip digest, level) of every event as the mixer plays it, once for all tracks."""
     digests = {name: hashlib.sha256(samples.tobytes()).hexdigest() for name, samples in clips.items()}
-    levels = [gains[chapter] * duck for chapter, duck in zip(chapters_of(timeline), event_gains(timeline))]
     return [(event.start, event.start + len(clips[clip_key(event)]), digests[clip_key(event)], repr(level))
             for event, level in zip(timeline.events, levels)]
 

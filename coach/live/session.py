@@ -3,7 +3,7 @@
 Three threads keep the audio going: the device's own pulls queued samples
 (`stream.Stream`); a preparer synthesizes and places chapter after chapter
 (`exact.ChapterByChapter`), so playing starts as soon as the first chapter
-exists; a feeder mixes ahead of the playhead with the same `mix` and gains
+exists; a feeder mixes ahead of the playhead with the same `mix` and levels
 as `render`. Every method is safe to call from any thread: a keyboard, a
 test or a GUI drives the same object.
 """
@@ -14,7 +14,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from coach.audio.level import chapter_gain
+from coach.audio.energy import ClipEnergy
+from coach.audio.level import chapter_levels
 from coach.audio.mixer import mix
 from coach.errors import UsageError
 from coach.exact import ChapterByChapter, clips_of
@@ -34,11 +35,11 @@ BACK_TWICE_SECONDS = 1.5
 
 @dataclass(frozen=True)
 class Placed:
-    """What is placed so far: the timeline up to the end of its last chapter, its clips and chapter gains."""
+    """What is placed so far: the timeline up to the end of its last chapter, its clips and each event's level."""
 
     timeline: Timeline
     clips: dict
-    gains: tuple[float, ...]
+    levels: tuple[float, ...]
     marks: list[tuple[int, Step]]
     complete: bool
 
@@ -136,12 +137,14 @@ class Session:
             self._stream.finished.set()
 
     def _prepare(self) -> None:
-        gains: tuple[float, ...] = ()
+        levels: tuple[float, ...] = ()
+        energy = ClipEnergy({})
         while not self._chapters.finished and not self._stream.closed:
             timeline = self._chapters.place_next()
-            clips = clips_of(timeline, self._chapters.speech)
-            gains += (chapter_gain(timeline, clips, len(gains)),)
-            placed = Placed(timeline, clips, gains, starts(timeline), self._chapters.finished)
+            clips = energy.clips = clips_of(timeline, self._chapters.speech)
+            placed_now = chapter_levels(timeline, clips, len(timeline.chapters) - 1, energy)
+            levels += tuple(placed_now[number] for number in sorted(placed_now))
+            placed = Placed(timeline, clips, levels, starts(timeline), self._chapters.finished)
             with self._ready:
                 self._placed = placed
                 self._ready.notify_all()
@@ -160,7 +163,7 @@ class Session:
                 placed = self._wait_placed(start + 1)
                 if placed is None or start >= placed.timeline.duration:
                     return
-                blocks = mix(placed.timeline, placed.clips, placed.gains, start, block=FEED_SAMPLES)
+                blocks = mix(placed.timeline, placed.clips, placed.levels, start, block=FEED_SAMPLES)
                 block = next(blocks)
             self._stream.push(block, start, generation)
             made_for = (start + len(block), generation)
