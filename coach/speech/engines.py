@@ -146,11 +146,12 @@ def _espeak_version() -> str:
 class Speaker:
     """Worker side: speaks texts into audio files with one engine instance."""
 
-    def __init__(self, spec: EngineSpec):
-        self.spec = spec
+    def __init__(self, spec: EngineSpec, threads: int = 1):
+        """`threads`: how many cores a neural engine (Piper) may use for one phrase."""
+        self.spec, self.threads = spec, threads
         self.pyttsx3 = self.piper = None
         if spec.engine == "piper":
-            self.piper = piper.PiperSpeaker(Path(spec.voice), spec.rate, spec.volume)
+            self.piper = piper.PiperSpeaker(Path(spec.voice), spec.rate, spec.volume, threads)
         if spec.engine == "pyttsx3":
             self.pyttsx3 = pyttsx3_engine()
             self.finished = threading.Event()

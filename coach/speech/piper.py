@@ -114,17 +114,34 @@ def model_identity(model: Path) -> str:
 class PiperSpeaker:
     """Worker side: one loaded model, many phrases."""
 
-    def __init__(self, model: Path, rate: int, volume: float):
-        from piper import PiperVoice, SynthesisConfig
-
+    def __init__(self, model: Path, rate: int, volume: float, threads: int):
         try:
-            self.voice = PiperVoice.load(str(model))
+            self.voice = _load(model, threads)
         except Exception as problem:  # onnxruntime and json raise their own kinds for a damaged file
             raise RuntimeError(f"cannot load the Piper voice {model}: {' '.join(str(problem).split())[:200]}") \
                 from None
+        from piper import SynthesisConfig
+
         self.config = SynthesisConfig(length_scale=NEUTRAL_RATE_WPM / rate, volume=volume)
 
     def speak_to_file(self, text: str, path: Path) -> Path:
         with wave.open(str(path), "wb") as out:
             self.voice.synthesize_wav(text, out, syn_config=self.config)
         return path
+
+
+def _load(model: Path, threads: int):
+    """`PiperVoice.load`, but with onnxruntime on `threads` cores: by default every session takes them
+    all, and workers that each synthesize a phrase at once would fight over them."""
+    import json
+
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    config = PiperConfig.from_dict(json.loads(_config_of(model).read_text("utf-8")))
+    session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+    return PiperVoice(session=session, config=config)

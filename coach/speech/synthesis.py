@@ -58,8 +58,10 @@ def _synthesize(texts, keys, spec, cache: ClipCache, advance) -> dict[str, np.nd
     # The parent owns the scratch folder: workers killed mid-clip cannot leave files behind.
     with scratch_path(Path(tempfile.gettempdir()), "coach-") as scratch:
         scratch.mkdir(mode=0o700)
-        jobs = [(text, keys[text], spec, str(scratch)) for text in texts]
-        workers = max(1, min(len(jobs), os.cpu_count() or 1))
+        workers = max(1, min(len(texts), os.cpu_count() or 1))
+        # A neural engine's own threads share the cores with the other workers, not each take them all.
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        jobs = [(text, keys[text], spec, str(scratch), threads) for text in texts]
         with signals_held():
             pool = multiprocessing.Pool(processes=workers, initializer=detach_worker)
         try:
@@ -105,9 +107,9 @@ def _make_clip(job) -> tuple[str, np.ndarray]:
     from coach.speech.engines import Speaker
 
     global _speaker
-    text, key, spec, scratch = job
-    if _speaker is None or _speaker.spec != spec:
-        _speaker = Speaker(spec)
+    text, key, spec, scratch, threads = job
+    if _speaker is None or (_speaker.spec, _speaker.threads) != (spec, threads):
+        _speaker = Speaker(spec, threads)
     raw = Path(scratch) / f"{key}.wav"
     try:
         samples = prepare_speech(_speaker.speak_to_file(text, raw))
