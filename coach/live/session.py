@@ -138,11 +138,10 @@ class Session:
 
     def _prepare(self) -> None:
         levels: tuple[float, ...] = ()
-        energy = ClipEnergy({})
         while not self._chapters.finished and not self._stream.closed:
             timeline = self._chapters.place_next()
-            clips = energy.clips = clips_of(timeline, self._chapters.speech)
-            placed_now = chapter_levels(timeline, clips, len(timeline.chapters) - 1, energy)
+            clips = clips_of(timeline, self._chapters.speech)
+            placed_now = chapter_levels(timeline, clips, len(timeline.chapters) - 1, ClipEnergy(clips))
             levels += tuple(placed_now[number] for number in sorted(placed_now))
             placed = Placed(timeline, clips, levels, starts(timeline), self._chapters.finished)
             with self._ready:
