@@ -17,11 +17,11 @@ from coach.audio import limiter
 from coach.limits import MAX_CLIP_SECONDS, MAX_SOUND_SECONDS, SAMPLE_RATE
 
 SPEECH_LUFS = -16.0
-SPEECH_PEAK_DBTP = -6.0
-SOUND_LUFS = -18.0
-SOUND_PEAK_DBTP = -8.0
-"""Cue sounds sit 2 LU under speech: with the breath tones filling most of a breathing session, its
-chapters then need little gain, so no chapter's peaks keep it from the track's target loudness."""
+SPEECH_PEAK_DBTP = -5.0
+SOUND_LUFS = -16.0
+SOUND_PEAK_DBTP = -5.0
+"""Cue sounds as loud as speech: the breath tones fill most of a breathing session, and softer ones
+would need a chapter gain that the speech's peaks cannot take. Under speech they are ducked anyway."""
 TRIM_BELOW_PEAK_DB = 40
 """Leading and trailing samples quieter than this (relative to the clip's peak) are silence."""
 FADE_OUT_MS = 8

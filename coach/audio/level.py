@@ -31,7 +31,7 @@ ENCODER_GAIN_DB = -0.45
 on a 1 kHz sine and on mixed speech alike, evenly across the spectrum): the mix aims that much higher."""
 PEAK_CEILING_DBTP = -1.5
 """Below the -1 dBTP delivery ceiling, leaving room for the MP3 encoder's overshoot."""
-TRUE_PEAK_MARGIN_DB = 1.0
+TRUE_PEAK_MARGIN_DB = 0.5
 """How far a true (inter-sample) peak may rise above the sample peak, for speech and cue sounds at 22.05 kHz."""
 
 
