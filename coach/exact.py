@@ -27,7 +27,7 @@ from coach.progress import Stage, quiet
 from coach.routine import Routine
 from coach.speech.cache import ClipCache
 from coach.speech.engines import EngineSpec
-from coach.speech.synthesis import cached_clips, clips_for
+from coach.speech.synthesis import Workers, cached_clips, clips_for
 from coach.timeline import Chapter, Timeline
 
 
@@ -47,10 +47,10 @@ class ChapterByChapter:
     """
 
     def __init__(self, routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache,
-                 synthesize: bool = True):
+                 synthesize: bool = True, workers: Workers | None = None):
         if synthesize:
             cache.check_writable()
-        self.spec, self.cache, self.making = spec, cache, synthesize
+        self.spec, self.cache, self.making, self.workers = spec, cache, synthesize, workers
         self.speech: dict[str, np.ndarray] = {}
         self.estimated: set[str] = set()
         rough = self._estimate = estimate(spec.rate)
@@ -74,7 +74,7 @@ class ChapterByChapter:
         if not missing:
             return
         if self.making:
-            self.speech.update(clips_for(missing, self.spec, self.cache, stage))
+            self.speech.update(clips_for(missing, self.spec, self.cache, stage, self.workers))
             return
         self.speech.update(cached_clips(missing, self.spec, self.cache))
         self.estimated.update(text for text in missing if text not in self.speech)
@@ -95,9 +95,11 @@ class ChapterByChapter:
 
 def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache,
                    stage: Stage = quiet) -> Exact:
-    """Every phrase synthesized at once (the fastest way to all of them), then every chapter placed."""
-    chapters = ChapterByChapter(routine, options, spec, cache)
-    return Exact(_place_all(chapters, stage), chapters.speech)
+    """Every phrase synthesized at once (the fastest way to all of them), then every chapter placed; the
+    first chapter's phrases and the rest are made by the same workers."""
+    with Workers() as workers:
+        chapters = ChapterByChapter(routine, options, spec, cache, workers=workers)
+        return Exact(_place_all(chapters, stage), chapters.speech)
 
 
 def cached_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache) -> tuple[Timeline, int]:

@@ -31,13 +31,42 @@ CLIP_TIMEOUT_SECONDS = 60
 _speaker = None
 
 
-def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage = quiet) -> dict[str, np.ndarray]:
-    """Samples of every text: from the cache, synthesizing the missing ones first."""
+class Workers:
+    """Synthesis worker processes kept for several `clips_for` calls, so a neural voice loads its model
+    once per worker and not once per call. Started when first needed, stopped on leaving the `with`."""
+
+    def __init__(self):
+        self._pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *problem) -> None:
+        if self._pool is not None:
+            _stop(self._pool)
+            self._pool = None
+
+    def pool(self, count: int):
+        if self._pool is None:
+            with signals_held():
+                self._pool = multiprocessing.Pool(processes=count, initializer=detach_worker)
+        return self._pool
+
+
+def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage = quiet,
+              workers: Workers | None = None) -> dict[str, np.ndarray]:
+    """Samples of every text: from the cache, synthesizing the missing ones first (in `workers`, else in
+    workers of this call's own)."""
     keys = _keys(texts, spec)
     found = {text: cache.get(key) for text, key in keys.items()}
     missing = [text for text, clip in found.items() if clip is None]
     if missing:
-        found.update(_synthesize(missing, keys, spec, cache, stage("speech", len(missing))))
+        advance = stage("speech", len(missing))
+        if workers is not None:  # kept for later calls: as many as there are cores
+            found.update(_synthesize(missing, keys, spec, cache, advance, workers, os.cpu_count() or 1))
+        else:
+            with Workers() as own:
+                found.update(_synthesize(missing, keys, spec, cache, advance, own, len(missing)))
     return found
 
 
@@ -54,35 +83,31 @@ def _keys(texts: list[str], spec: EngineSpec) -> dict[str, str]:
     return {text: clip_key(identity, spec.rate, spec.volume, text) for text in texts}
 
 
-def _synthesize(texts, keys, spec, cache: ClipCache, advance) -> dict[str, np.ndarray]:
+def _synthesize(texts, keys, spec, cache: ClipCache, advance, workers: Workers, wanted: int) -> dict[str, np.ndarray]:
+    """Every text made in `workers` (started with up to `wanted` processes, one per core at most).
+    Any failure propagates, and the caller's `with` stops the workers."""
+    count = max(1, min(wanted, os.cpu_count() or 1))
+    # A neural engine's own threads share the cores with the other workers, not each take them all.
+    threads = max(1, (os.cpu_count() or 1) // count)
     # The parent owns the scratch folder: workers killed mid-clip cannot leave files behind.
     with scratch_path(Path(tempfile.gettempdir()), "coach-") as scratch:
         scratch.mkdir(mode=0o700)
-        workers = max(1, min(len(texts), os.cpu_count() or 1))
-        # A neural engine's own threads share the cores with the other workers, not each take them all.
-        threads = max(1, (os.cpu_count() or 1) // workers)
         jobs = [(text, keys[text], spec, str(scratch), threads) for text in texts]
-        with signals_held():
-            pool = multiprocessing.Pool(processes=workers, initializer=detach_worker)
-        try:
-            results = pool.imap_unordered(_make_clip, jobs)
-            made = {}
-            for _ in jobs:
-                try:
-                    text, samples = results.next(CLIP_TIMEOUT_SECONDS)
-                except multiprocessing.TimeoutError:
-                    raise EnvironmentProblem(f"speech engine '{spec.engine}' stopped responding",
-                                             "try another engine with --engine (see `coach voices`)") from None
-                except (OSError, RuntimeError, ValueError) as problem:
-                    raise EnvironmentProblem(f"speech engine '{spec.engine}' failed: {problem}",
-                                             "try another engine or voice (see `coach voices`)") from None
-                cache.put(keys[text], samples)  # at once: an interrupted render keeps what it made
-                made[text] = samples
-                advance(1)
-            pool.close()
-            return made
-        finally:
-            _stop(pool)
+        results = workers.pool(count).imap_unordered(_make_clip, jobs)
+        made = {}
+        for _ in jobs:
+            try:
+                text, samples = results.next(CLIP_TIMEOUT_SECONDS)
+            except multiprocessing.TimeoutError:
+                raise EnvironmentProblem(f"speech engine '{spec.engine}' stopped responding",
+                                         "try another engine with --engine (see `coach voices`)") from None
+            except (OSError, RuntimeError, ValueError) as problem:
+                raise EnvironmentProblem(f"speech engine '{spec.engine}' failed: {problem}",
+                                         "try another engine or voice (see `coach voices`)") from None
+            cache.put(keys[text], samples)  # at once: an interrupted render keeps what it made
+            made[text] = samples
+            advance(1)
+        return made
 
 
 def _stop(pool) -> None:
