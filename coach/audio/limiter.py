@@ -45,7 +45,7 @@ def levelled(samples: np.ndarray, lufs: float, peak_dbtp: float) -> np.ndarray:
         (c0, f0), (c1, f1) = tried[-2:]
         slope = (f1 - f0) / (c1 - c0) if c1 != c0 else 1.0
         ceiling = c1 - (f1 + CONVERGED_DB / 2) / slope if slope > 0.1 else c1 - f1
-    return out * _gain(min(0.0, -_over(out, peak_dbtp)))
+    return out * _gain(min(0.0, -over))
 
 
 def _over(samples: np.ndarray, peak_dbtp: float) -> float:
