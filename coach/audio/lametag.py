@@ -14,7 +14,9 @@ bit reservoir) decodes what the whole track has there: nothing.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 import numpy as np
 
@@ -23,6 +25,9 @@ from coach.errors import EnvironmentProblem
 LAME_TAG_CRC_SPAN = 190
 """The LAME tag's CRC covers the first 190 bytes of the Info frame."""
 TOC_ENTRIES = 100
+CHUNK_BYTES = 1 << 20
+MAX_FRAME_BYTES = 1441
+"""The largest Layer III frame: 320 kbps at 32 kHz, with padding."""
 _BITRATES_KBPS = {3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1 Layer III
                   2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}  # MPEG-2/2.5
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
@@ -35,38 +40,51 @@ def samples_per_frame(rate: int) -> int:
 def join_parts(parts: list[Path], keep: list[int | None], out: Path, samples: int, rate: int) -> None:
     """Write `out`: the first part's Info frame, then the first `keep[i]` audio frames of each part (None: all).
 
-    `samples` is the whole track's length, from which the end padding is set. One part is
-    in memory at a time.
+    `samples` is the whole track's length, from which the end padding is set. The parts are
+    streamed through a small buffer, so a two-hour track costs no more memory than a short one.
     """
     with open(out, "r+b") as sink:
         sink.truncate()
-        offsets, crc, info = [], 0, b""
+        offsets, crc, info, at = [], 0, b"", 0
         for index, (part, count) in enumerate(zip(parts, keep)):
-            frames = _frames(part.read_bytes())
-            if index == 0:
-                info = frames.pop(0)
-                sink.write(info)
-            for frame in frames[:count]:
-                offsets.append(sink.tell())
-                sink.write(frame)
-            crc = _crc16(b"".join(frames[:count]), crc)
+            with open(part, "rb") as source:
+                frames = _frames(source)
+                if index == 0:
+                    info = next(frames, b"")
+                    sink.write(info)
+                    at = len(info)
+                kept = bytearray()
+                for frame in itertools.islice(frames, count):
+                    offsets.append(at)
+                    at += len(frame)
+                    kept += frame
+                    if len(kept) >= CHUNK_BYTES:
+                        crc = _crc16(bytes(kept), crc)
+                        sink.write(kept)
+                        kept.clear()
+                crc = _crc16(bytes(kept), crc)
+                sink.write(kept)
         header = bytearray(info)
-        _set_totals(header, offsets, sink.tell(), crc, samples, rate)
+        _set_totals(header, offsets, at, crc, samples, rate)
         sink.seek(0)
         sink.write(header)
 
 
-def _frames(data: bytes) -> list[bytes]:
+def _frames(source: BinaryIO) -> Iterator[bytes]:
     """The MPEG audio frames of one ffmpeg output (no ID3 tag: we never let ffmpeg write one)."""
-    frames, at = [], 0
-    while at + 4 <= len(data):
-        size = _frame_size(data[at:at + 4])
-        if size is None or at + size > len(data):
+    buffer, at = b"", 0
+    while True:
+        if len(buffer) - at < MAX_FRAME_BYTES:
+            buffer = buffer[at:] + source.read(CHUNK_BYTES)
+            at = 0
+            if not buffer:
+                return
+        size = _frame_size(buffer[at:at + 4])
+        if size is None or at + size > len(buffer):
             raise EnvironmentProblem("ffmpeg wrote an MP3 this program cannot read",
                                      "install an ffmpeg built with libmp3lame")
-        frames.append(data[at:at + size])
+        yield buffer[at:at + size]
         at += size
-    return frames
 
 
 def _frame_size(header: bytes) -> int | None:
