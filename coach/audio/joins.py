@@ -13,10 +13,12 @@ from collections.abc import Iterable
 JOIN_SILENCE = 8192
 """Samples of digital silence a cut must end: the encoder delay and a few frames' overlap, with room to spare."""
 PART_SAMPLES = 22050 * 240
-"""About how long each part is. Four minutes measured fastest on 2 cores for the 24-minute default
-(6 parts: 1.7 s against 2.5 s in one part); more parts than cores keep every core busy to the end."""
-MAX_PARTS = 16
-
+"""About how long each part is: four minutes measured fastest on 2 cores for the 24-minute default
+(more parts than cores keep every core busy to the end)."""
+MAX_PARTS = 4
+"""Each part's feeding thread gets its own malloc arena: 16 parts took a 2-hour render from 129 to
+225 MB, and were slower than 4 on 2 cores. The count depends on the track alone, so the same inputs
+give the same bytes on any machine."""
 
 def join_points(sounding: Iterable[tuple[int, int]], length: int, frame: int, parts: int | None = None) -> list[int]:
     """Cut points splitting `length` samples into about `parts` equal parts (default: by `PART_SAMPLES`).
