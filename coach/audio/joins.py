@@ -20,6 +20,7 @@ MAX_PARTS = 4
 225 MB, and were slower than 4 on 2 cores. The count depends on the track alone, so the same inputs
 give the same bytes on any machine."""
 
+
 def join_points(sounding: Iterable[tuple[int, int]], length: int, frame: int, parts: int | None = None) -> list[int]:
     """Cut points splitting `length` samples into about `parts` equal parts (default: by `PART_SAMPLES`).
 
