@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from coach.wording import plural
+
 EXIT_ROUTINE = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
@@ -35,6 +37,23 @@ class RoutineError(CoachError):
 
     def line(self) -> str:
         return f"{self.path}:{self.lineno}:{self.col}: error: {self.message}"
+
+
+class RoutineErrors(RoutineError):
+    """Every independent mistake found in one routine, in file order: it reads as the first,
+    and prints up to `shown` located lines, then how many more there are."""
+
+    def __init__(self, errors: list[RoutineError], shown: int):
+        first = errors[0]
+        super().__init__(first.path, first.lineno, first.col, first.message)
+        self.errors, self.shown = tuple(errors), shown
+
+    def line(self) -> str:
+        lines = [error.line() for error in self.errors[:self.shown]]
+        hidden = len(self.errors) - self.shown
+        if hidden > 0:
+            lines.append(f"{self.path}: and {plural(hidden, 'more error')}; fix these first")
+        return "\n".join(lines)
 
 
 class UsageError(CoachError):

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import difflib
 from fractions import Fraction
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
 
 from coach.durations import Span, parse_duration, parse_span
-from coach.errors import RoutineError, quoted
-from coach.limits import MAX_PHRASE_CHARS, MAX_TRACK_SECONDS
+from coach.errors import RoutineError, RoutineErrors, quoted
+from coach.limits import MAX_ERRORS_SHOWN, MAX_PHRASE_CHARS, MAX_TRACK_SECONDS
 from coach.yamlsource import Map, Node, Scalar, Seq
+
+T = TypeVar("T")
 
 
 def too_long(key: str) -> str:
@@ -28,10 +30,35 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 class Source:
-    """The file being loaded: where errors point."""
+    """The file being loaded: where errors point, and the errors found so far.
+
+    The loader reads each independent part of a routine (a top-level key, a
+    section, a step, a cue) through `read`: a part with a mistake is noted and
+    skipped, the next part is read, and `raise_errors` then reports them all.
+    """
 
     def __init__(self, path: str):
         self.path = path
+        self.errors: list[RoutineError] = []
+
+    def note(self, node: Node | None, message: str) -> None:
+        """An error that leaves the part around it readable."""
+        self.errors.append(self.error(node, message))
+
+    def read(self, part: Callable[..., T], *args, fallback: T | None = None) -> T | None:
+        """`part(*args)`, or `fallback` once its error is noted."""
+        try:
+            return part(*args)
+        except RoutineError as error:
+            self.errors.append(error)
+            return fallback
+
+    def raise_errors(self) -> None:
+        """Every error noted, in file order, as one (nothing when the routine is sound)."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise RoutineErrors(sorted(self.errors, key=lambda error: (error.lineno, error.col)), MAX_ERRORS_SHOWN)
 
     def error(self, node: Node | None, message: str) -> RoutineError:
         line, col = (node.line, node.col) if node is not None else (1, 1)

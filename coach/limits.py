@@ -23,6 +23,8 @@ MAX_CLIP_SECONDS = 300
 """Longer than any phrase of MAX_PHRASE_CHARS at the slowest rate; a cache entry beyond it is damage."""
 MAX_ROUNDS = 100
 MAX_COUNTDOWN = 10
+MAX_ERRORS_SHOWN = 20
+"""A routine's mistakes are all reported at once, up to this many lines (then how many more)."""
 MAX_SECTIONS = 255
 """Each section is an MP3 chapter, and an ID3 table of contents counts its chapters in one byte."""
 

@@ -58,21 +58,29 @@ class _Loader:
         self.source, self.base_dir = source, base_dir
 
     def routine(self, root) -> Routine:
+        """The routine, once every part of it reads without an error; else all its errors at once."""
         top = self.source.mapping(root, "the routine", TOP_KEYS)
+        read = self.source.read
+        description, author, album = (read(top.text, key) for key in ("description", "author", "album"))
+        timing = read(self.defaults, top, fallback=Timing())
+        sounds = read(self.sounds, top.raw("sounds"), Sounds(), "sounds", fallback=Sounds())
+        routine = Routine(
+            path=self.source.path, title=read(self.title, top), description=description, author=author, album=album,
+            length=read(top.duration, "length"), length_line=top.raw("length").line if top.has("length") else 0,
+            voice=read(self.voice, top.raw("voice")), phrases=read(self.phrases, top.raw("phrases")),
+            sections=read(self.sections, top, timing, sounds),
+        )
+        self.source.raise_errors()
+        return routine
+
+    def title(self, top: Fields) -> str:
         title = top.text("title")
         if title is None:
             raise top.error("title", "the routine needs a 'title'")
-        length = top.duration("length")
-        timing = self.timing(self.source.mapping(top.raw("defaults") or Map((), 1, 1), "defaults", TIMING_KEYS), Timing())
-        sounds = self.sounds(top.raw("sounds"), Sounds(), "sounds")
-        sections = self.sections(top, timing, sounds)
-        return Routine(
-            path=self.source.path, title=title, description=top.text("description"),
-            author=top.text("author"), album=top.text("album"), length=length,
-            length_line=top.raw("length").line if top.has("length") else 0,
-            voice=self.voice(top.raw("voice")), phrases=self.phrases(top.raw("phrases")),
-            sections=sections,
-        )
+        return title
+
+    def defaults(self, top: Fields) -> Timing:
+        return self.timing(self.source.mapping(top.raw("defaults") or Map((), 1, 1), "defaults", TIMING_KEYS), Timing())
 
     def sections(self, top: Fields, timing: Timing, sounds: Sounds) -> tuple[Section, ...]:
         node = top.raw("sections")
@@ -84,15 +92,17 @@ class _Loader:
             raise self.source.error(node.items[MAX_SECTIONS], f"more than {MAX_SECTIONS} sections")
         sections, seen = [], {}
         for number, item in enumerate(node.items, 1):
-            section = self.section(item, number, timing, sounds)
-            if section.name.casefold() in seen:
-                raise self.source.error(item, f"a second section named {quoted(section.name)} "
-                                        f"(first on line {seen[section.name.casefold()]})")
-            seen[section.name.casefold()] = section.line
+            section = self.source.read(self.section, item, number, timing, sounds)
+            if section is None:
+                continue
+            first = seen.setdefault(section.name.casefold(), section.line)
+            if first != section.line:
+                self.source.note(item, f"a second section named {quoted(section.name)} (first on line {first})")
             sections.append(section)
         return tuple(sections)
 
     def section(self, node, number: int, timing: Timing, sounds: Sounds) -> Section:
+        """A section whose header reads; each of its steps is read on its own (see `Source.read`)."""
         named = node.get("name") if isinstance(node, Map) else None
         what = f"section {quoted(named.text)}" if isinstance(named, Scalar) and named.text else f"section {number}"
         fields = self.source.mapping(node, what, SECTION_KEYS)
@@ -108,7 +118,7 @@ class _Loader:
             name=name, say=self.checked(fields, "say", fields.text("say", name)),
             optional=fields.boolean("optional", False),
             rounds=fields.integer("rounds", 1, 1, MAX_ROUNDS),
-            steps=tuple(self.step(item, timing, sounds) for item in steps_node.items),
+            steps=tuple(self.source.read(self.step, item, timing, sounds) for item in steps_node.items),
             sounds=sounds, line=node.line,
         )
 
@@ -226,17 +236,17 @@ class _Loader:
             return ()
         if not isinstance(node, Seq):
             raise self.source.error(node, "'cues' must be a list (each with 'at' or 'every', and 'say')")
-        cues = []
-        for item in node.items:
-            cue = self.source.mapping(item, "a cue", CUE_KEYS)
-            if cue.has("at") and cue.has("every"):
-                raise cue.error("every", "a cue has 'at' or 'every', not both")
-            if not cue.has("at") and not cue.has("every"):
-                raise self.source.error(item, "a cue needs 'at' (once) or 'every' (repeating)")
-            lines = tuple(self.checked(cue, "say", line, placeholders) for line in cue.lines("say"))
-            cues.append(Cue(lines=lines, at=cue.duration("at", zero_ok=True, negative_ok=True),
-                            every=cue.duration("every"), line=item.line))
-        return tuple(cues)
+        return tuple(self.source.read(self.cue, item, placeholders) for item in node.items)
+
+    def cue(self, node, placeholders: tuple[str, ...]) -> Cue:
+        cue = self.source.mapping(node, "a cue", CUE_KEYS)
+        if cue.has("at") and cue.has("every"):
+            raise cue.error("every", "a cue has 'at' or 'every', not both")
+        if not cue.has("at") and not cue.has("every"):
+            raise self.source.error(node, "a cue needs 'at' (once) or 'every' (repeating)")
+        lines = tuple(self.checked(cue, "say", line, placeholders) for line in cue.lines("say"))
+        return Cue(lines=lines, at=cue.duration("at", zero_ok=True, negative_ok=True),
+                   every=cue.duration("every"), line=node.line)
 
     def timing(self, fields: Fields, inherited: Timing) -> Timing:
         """`inherited` with whatever timing keys `fields` sets."""

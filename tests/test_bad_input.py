@@ -15,6 +15,7 @@ from coach.compiler import Options, compile_routine
 from coach.errors import RoutineError
 from coach.estimate import estimate
 from coach.library import load_routine
+from coach.loader import load_text
 
 BAD = Path(__file__).parent / "bad"
 
@@ -61,3 +62,93 @@ def test_cli_prints_one_line_and_writes_nothing(name, command, tmp_path):
     assert "Traceback" not in done.stdout + done.stderr
     assert (done.returncode, done.stdout, done.stderr) == (1, "", expected_line(name, tmp_path) + "\n")
     assert snapshot(tmp_path) == before
+
+
+THREE_MISTAKES = """\
+title: Three mistakes
+sections:
+  - name: Warm up
+    steps:
+      - name: Calf stretch
+        duration: 30s
+        sidez: both
+      - name: Quad stretch
+        duration: 1m70s
+  - name: Main
+    halfway: maybe
+    steps:
+      - {name: Plank, duration: 45s}
+"""
+THREE_LINES = [
+    "three.yaml:7:9: error: unknown key 'sidez' in a hold step; did you mean 'sides'?",
+    "three.yaml:9:19: error: '1m70s' has 70s after the minutes; write 2m10s (up to 59 of each unit)",
+    "three.yaml:11:14: error: 'halfway' must be true or false, not 'maybe'",
+]
+
+
+def test_mistakes_in_different_places_are_reported_together_in_file_order():
+    with pytest.raises(RoutineError) as raised:
+        load_text(THREE_MISTAKES, "three.yaml")
+    assert raised.value.line().splitlines() == THREE_LINES
+
+
+@pytest.mark.parametrize("command", [["check"], ["plan"], ["render"], ["export", "--to", "out"],
+                                     ["speak", "--device", "null"]])
+def test_every_command_that_loads_a_routine_prints_every_error(command, tmp_path):
+    (tmp_path / "three.yaml").write_text(THREE_MISTAKES)
+    done = subprocess.run([sys.executable, "-m", "coach", command[0], "three.yaml", *command[1:]], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr.splitlines()) == (1, "", THREE_LINES)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["three.yaml"]
+
+
+def test_past_twenty_errors_one_line_says_how_many_more():
+    steps = "".join(f"      - {{name: Step {number}, duration: {number} sekunds}}\n" for number in range(1, 26))
+    with pytest.raises(RoutineError) as raised:
+        load_text(f"title: Many\nsections:\n  - name: All\n    steps:\n{steps}", "many.yaml")
+    lines = raised.value.line().splitlines()
+    assert len(lines) == 21
+    assert lines[0] == "many.yaml:5:34: error: '1 sekunds' is not a duration (try 45s, 1m30s or 1:30)"
+    assert lines[19].startswith("many.yaml:24:")
+    assert lines[20] == "many.yaml: and 5 more errors; fix these first"
+
+
+def test_a_yaml_syntax_error_is_the_only_error_reported():
+    """Past a syntax error nothing can be trusted: the mistakes after it wait for the next run."""
+    broken = THREE_MISTAKES.replace("name: Main", "name: [Main")
+    with pytest.raises(RoutineError) as raised:
+        load_text(broken, "three.yaml")
+    assert len(raised.value.line().splitlines()) == 1
+    assert "invalid YAML" in raised.value.line()
+
+
+def test_an_error_in_one_part_hides_only_that_part():
+    """A section whose header is wrong hides its own steps, not the other sections; each cue and
+    each top-level key is read on its own."""
+    text = """\
+title: [not, text]
+length: soon
+voice: {rate: 9}
+sections:
+  - name: Broken header
+    rounds: two
+    steps:
+      - {name: Hidden, duration: never}
+  - name: Cues
+    steps:
+      - name: Wall sit
+        duration: 30s
+        cues:
+          - {at: soon, say: One.}
+          - {every: 5s, at: 10s, say: Two.}
+      - name: Wall sit
+        duration: 30s
+  - name: cues
+    steps:
+      - say: Fine.
+"""
+    with pytest.raises(RoutineError) as raised:
+        load_text(text, "parts.yaml")
+    assert [line.split(": error: ")[0] for line in raised.value.line().splitlines()] == [
+        "parts.yaml:1:8", "parts.yaml:2:9", "parts.yaml:3:15", "parts.yaml:6:13", "parts.yaml:14:18",
+        "parts.yaml:15:21", "parts.yaml:18:5"]

@@ -1,5 +1,5 @@
 """Fuzzing the routine contract: whatever a file holds, `coach` answers in bounded time with
-exit 0, or exit 1 and exactly one `FILE:LINE:COL: error: ...` line; never an internal error.
+exit 0, or exit 1 and one `FILE:LINE:COL: error: ...` line per mistake; never an internal error.
 
 A seeded mutator edits the golden and built-in routines (lines deleted, duplicated, swapped
 or re-indented; values swapped for odd scalars, odd text, tags, lists or mappings; keys
@@ -35,6 +35,7 @@ from coach.compiler import Options, check_routine, compile_routine
 from coach.errors import RoutineError
 from coach.estimate import estimate
 from coach.library import load_routine
+from coach.limits import MAX_ERRORS_SHOWN
 from coach.loader import BREATHE_KEYS, SECTION_KEYS, STEP_KEYS, TOP_KEYS
 from coach.routine import SOUND_ROLES
 from coach.timeline import to_json, to_table
@@ -182,11 +183,21 @@ def write_case(folder: Path, case: int) -> Path:
 ERROR_LINE = re.compile(r"(?P<path>.+?):(?P<line>[0-9]+):(?P<col>[0-9]+): error: (?P<message>.+)")
 
 
-def assert_one_located_line(line: str, path: str) -> None:
-    assert len(line.splitlines()) == 1, f"not one line: {line!r}"
-    match = ERROR_LINE.fullmatch(line)
-    assert match and match["path"] == path, f"not FILE:LINE:COL: error: {line!r}"
-    assert int(match["line"]) >= 1 and int(match["col"]) >= 1, line
+MORE_LINE = re.compile(r"(?P<path>.+?): and [0-9]+ more errors?; fix these first")
+
+
+def assert_located_lines(text: str, path: str) -> None:
+    """One located line per error, in file order, at most MAX_ERRORS_SHOWN (then how many more)."""
+    lines = text.splitlines()
+    if len(lines) > MAX_ERRORS_SHOWN:
+        assert len(lines) == MAX_ERRORS_SHOWN + 1 and MORE_LINE.fullmatch(lines.pop()), f"too many lines: {text!r}"
+    places = []
+    for line in lines:
+        match = ERROR_LINE.fullmatch(line)
+        assert match and match["path"] == path, f"not FILE:LINE:COL: error: {line!r}"
+        assert int(match["line"]) >= 1 and int(match["col"]) >= 1, line
+        places.append((int(match["line"]), int(match["col"])))
+    assert places and places == sorted(places), f"not in file order: {text!r}"
 
 
 def run_library(path: Path) -> str:
@@ -197,7 +208,7 @@ def run_library(path: Path) -> str:
         check_routine(routine, measure, cuesounds.length_seconds)
         timeline = compile_routine(routine, Options(length=Fraction(20 * 60)), measure, cuesounds.length_seconds)
     except RoutineError as error:
-        assert_one_located_line(error.line(), str(path))
+        assert_located_lines(error.line(), str(path))
         return "error"
     (to_json(timeline) + to_table(timeline)).encode("utf-8")  # as `plan` prints them
     return "ok"
@@ -210,7 +221,7 @@ def run_cli(path: Path) -> str:
     if done.returncode == 0:
         return "ok"
     assert (done.returncode, done.stdout) == (1, ""), done.stderr
-    assert_one_located_line(done.stderr.rstrip("\n"), path.name)
+    assert_located_lines(done.stderr.rstrip("\n"), path.name)
     return "error"
 
 

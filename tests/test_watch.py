@@ -77,8 +77,9 @@ def test_watch_renders_on_save_keeps_the_last_good_mp3_and_stops_cleanly(tmp_pat
         edited = mp3.read_bytes()
         assert edited != first
 
-        routine.write_text(ROUTINE.replace("duration: 3s}", "duration: soon}"))
+        routine.write_text(ROUTINE.replace("duration: 3s}", "duration: soon}"))  # both steps: both errors
         assert watcher.next_line("err").startswith("r.yaml:5:")
+        assert watcher.next_line("err").startswith("r.yaml:8:")
         routine.write_text(ROUTINE.replace("sections:", "sections: ["))
         assert watcher.next_line("err").startswith("r.yaml:")
         assert mp3.read_bytes() == edited
