@@ -32,9 +32,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 class Source:
     """The file being loaded: where errors point, and the errors found so far.
 
-    The loader reads each independent part of a routine (a top-level key, a
-    section, a step, a cue) through `read`: a part with a mistake is noted and
-    skipped, the next part is read, and `raise_errors` then reports them all.
+    The loader reads each independent part of a routine (a key, a section, a
+    step, a cue) through `read`: a part with a mistake is noted and skipped,
+    the next part is read, and `raise_errors` then reports them all.
     """
 
     def __init__(self, path: str):
@@ -45,10 +45,14 @@ class Source:
         """An error that leaves the part around it readable."""
         self.errors.append(self.error(node, message))
 
-    def read(self, part: Callable[..., T], *args, fallback: T | None = None) -> T | None:
-        """`part(*args)`, or `fallback` once its error is noted."""
+    def read(self, part: Callable[..., T], *args, fallback: T | None = None, **kwargs) -> T | None:
+        """`part(*args, **kwargs)`, or `fallback` once its error is noted.
+
+        A value read after an error is never used (`raise_errors` comes before the routine is
+        built): `fallback` only has to keep the reading of the other parts going.
+        """
         try:
-            return part(*args)
+            return part(*args, **kwargs)
         except RoutineError as error:
             self.errors.append(error)
             return fallback

@@ -109,18 +109,16 @@ class _Loader:
         name = fields.text("name")
         if name is None:
             raise fields.error("name", f"section {number} needs a 'name'")
+        read = self.source.read
         timing = self.timing(fields, timing)
-        sounds = self.sounds(fields.raw("sound"), sounds, f"section {quoted(name)} sound")
+        sounds = read(self.sounds, fields.raw("sound"), sounds, f"section {quoted(name)} sound", fallback=sounds)
+        header = dict(say=read(self.said, fields, "say", name), optional=read(fields.boolean, "optional", False),
+                      rounds=read(fields.integer, "rounds", 1, 1, MAX_ROUNDS))
         steps_node = fields.require("steps")
         if not isinstance(steps_node, Seq) or not steps_node.items:
             raise self.source.error(steps_node, f"'steps' of section {quoted(name)} must be a non-empty list")
-        return Section(
-            name=name, say=self.checked(fields, "say", fields.text("say", name)),
-            optional=fields.boolean("optional", False),
-            rounds=fields.integer("rounds", 1, 1, MAX_ROUNDS),
-            steps=tuple(self.source.read(self.step, item, timing, sounds) for item in steps_node.items),
-            sounds=sounds, line=node.line,
-        )
+        return Section(name=name, steps=tuple(read(self.step, item, timing, sounds) for item in steps_node.items),
+                       sounds=sounds, line=node.line, **header)
 
     def step(self, node, timing: Timing, sounds: Sounds):
         if isinstance(node, Scalar) and isinstance(node.value, str):
@@ -141,34 +139,36 @@ class _Loader:
                                     "this step has a 'name' but no 'duration' (a hold) or 'breathe' (breathing)")
         if "say" in keys and "rest" not in keys:
             fields = self.source.mapping(node, "an announcement", ANNOUNCEMENT_KEYS)
-            return Announcement(lines=tuple(self.checked(fields, "say", line) for line in fields.lines("say")),
-                                pause=fields.span("pause", Span(0, 0), zero_ok=True),
+            return Announcement(lines=self.source.read(self.said_lines, fields),
+                                pause=self.source.read(fields.span, "pause", Span(0, 0), zero_ok=True),
                                 timing=self.timing(fields, timing), line=node.line)
         if "rest" in keys:
             fields = self.source.mapping(node, "a rest step", REST_KEYS)
-            return Rest(length=fields.span("rest", zero_ok=True), say=self.checked(fields, "say", fields.text("say")), line=node.line)
+            return Rest(length=self.source.read(fields.span, "rest", zero_ok=True),
+                        say=self.source.read(self.said, fields, "say"), line=node.line)
         raise self.source.error(node, "a step needs 'duration' (a hold), 'breathe' (breathing), "
                                       "'say' (an announcement) or 'rest' (a pause)")
 
     def hold(self, fields: Fields, timing: Timing, sounds: Sounds) -> Hold:
-        name = self.step_name(fields)
-        sides = self.sides(fields)
-        duration = fields.span("duration")
-        placeholders = ("side",) if sides else ()
+        name, read = self.step_name(fields), self.source.read
+        sides = read(self.sides, fields)
+        placeholders = () if sides == () else ("side",)  # wrong 'sides' are sides still: '{side}' is not blamed too
         return Hold(
-            name=name, say=self.checked(fields, "say", fields.text("say", name), placeholders),
-            duration=duration, sides=sides, rounds=fields.integer("rounds", 1, 1, MAX_ROUNDS),
-            cues=self.cues(fields, placeholders), timing=self.timing(fields, timing),
-            sounds=self.sounds(fields.raw("sound"), sounds, f"step {quoted(name)} sound"), line=fields.node.line,
+            name=name, say=read(self.said, fields, "say", name, placeholders), duration=read(fields.span, "duration"),
+            sides=sides, rounds=read(fields.integer, "rounds", 1, 1, MAX_ROUNDS),
+            cues=read(self.cues, fields, placeholders), timing=self.timing(fields, timing),
+            sounds=read(self.sounds, fields.raw("sound"), sounds, f"step {quoted(name)} sound"),
+            line=fields.node.line,
         )
 
     def breathing(self, fields: Fields, timing: Timing, sounds: Sounds) -> Breathing:
-        name = self.step_name(fields)
+        name, read = self.step_name(fields), self.source.read
         return Breathing(
-            name=name, say=self.checked(fields, "say", fields.text("say", name)),
-            breath=self.breath(self.source.mapping(fields.raw("breathe"), "'breathe'", BREATHE_KEYS)),
-            cues=self.cues(fields, ()), timing=self.timing(fields, timing),
-            sounds=self.sounds(fields.raw("sound"), sounds, f"step {quoted(name)} sound"), line=fields.node.line,
+            name=name, say=read(self.said, fields, "say", name),
+            breath=read(self.breath, self.source.mapping(fields.raw("breathe"), "'breathe'", BREATHE_KEYS)),
+            cues=read(self.cues, fields, ()), timing=self.timing(fields, timing),
+            sounds=read(self.sounds, fields.raw("sound"), sounds, f"step {quoted(name)} sound"),
+            line=fields.node.line,
         )
 
     def step_name(self, fields: Fields) -> str:
@@ -249,56 +249,55 @@ class _Loader:
                    every=cue.duration("every"), line=node.line)
 
     def timing(self, fields: Fields, inherited: Timing) -> Timing:
-        """`inherited` with whatever timing keys `fields` sets."""
+        """`inherited` with whatever timing keys `fields` sets, each read on its own."""
+        read = self.source.read
         return Timing(
-            prepare=fields.duration("prepare", inherited.prepare, zero_ok=True),
-            switch=fields.duration("switch", inherited.switch, zero_ok=True),
-            rest=fields.span("rest", inherited.rest, zero_ok=True),
-            countdown=fields.integer("countdown", inherited.countdown, 0, MAX_COUNTDOWN),
-            halfway=fields.boolean("halfway", inherited.halfway),
-            count_in=fields.integer("count_in", inherited.count_in, 0, MAX_COUNTDOWN),
+            prepare=read(fields.duration, "prepare", inherited.prepare, zero_ok=True),
+            switch=read(fields.duration, "switch", inherited.switch, zero_ok=True),
+            rest=read(fields.span, "rest", inherited.rest, zero_ok=True),
+            countdown=read(fields.integer, "countdown", inherited.countdown, 0, MAX_COUNTDOWN),
+            halfway=read(fields.boolean, "halfway", inherited.halfway),
+            count_in=read(fields.integer, "count_in", inherited.count_in, 0, MAX_COUNTDOWN),
         )
 
     def sounds(self, node, inherited: Sounds, what: str) -> Sounds:
         if node is None:
             return inherited
         fields = self.source.mapping(node, what, SOUND_KEYS)
-        chosen = {}
-        for role in SOUND_ROLES:
-            if fields.has(role):
-                name = fields.text(role)
-                if name is None:
-                    raise fields.error(role, f"'{role}' needs a sound name or file")
-                chosen[role] = NO_SOUND if name == "none" else cuesounds.resolve(name, self.base_dir,
-                                                 lambda message, r=role: fields.error(r, message))
-        return replace(inherited, **chosen)
+        return replace(inherited, **{role: self.source.read(self.sound, fields, role)
+                                     for role in SOUND_ROLES if fields.has(role)})
+
+    def sound(self, fields: Fields, role: str) -> str:
+        name = fields.text(role)
+        if name is None:
+            raise fields.error(role, f"'{role}' needs a sound name or file")
+        return NO_SOUND if name == "none" else cuesounds.resolve(name, self.base_dir,
+                                                                 lambda message: fields.error(role, message))
 
     def voice(self, node) -> Voice:
         if node is None:
             return Voice()
         fields = self.source.mapping(node, "voice", VOICE_KEYS)
-        return Voice(engine=fields.choice("engine", "auto", ENGINES), voice=fields.text("voice"),
-                     rate=fields.integer("rate", 160, *RATE_RANGE), volume=fields.number("volume", 1.0, 0, 1),
-                     language=fields.text("language"), line=node.line)
+        read = self.source.read
+        return Voice(engine=read(fields.choice, "engine", "auto", ENGINES), voice=read(fields.text, "voice"),
+                     rate=read(fields.integer, "rate", 160, *RATE_RANGE), volume=read(fields.number, "volume", 1.0, 0, 1),
+                     language=read(fields.text, "language"), line=node.line)
 
     def phrases(self, node) -> Phrases:
         if node is None:
             return Phrases()
         fields = self.source.mapping(node, "phrases", PHRASE_KEYS)
-        chosen = {}
-        for key in PHRASE_KEYS:
-            if not fields.has(key):
-                continue
-            if key in NUMBER_PHRASES:
-                chosen[key] = self.number_words(fields, key)
-            elif key == "sides":
-                chosen[key] = self.side_words(fields)
-            else:
-                allowed = PHRASE_PLACEHOLDERS.get(key, ())
-                chosen[key] = self.checked(fields, key, fields.text(key, "", empty_ok=True), allowed)
+        chosen = {key: self.source.read(self.phrase, fields, key) for key in PHRASE_KEYS if fields.has(key)}
         numbers = chosen.get("numbers", Phrases.numbers)
         # The countdown and breath counting say the routine's numbers unless each is set on its own.
         return Phrases(**{"countdown": numbers, "count": numbers, **chosen})
+
+    def phrase(self, fields: Fields, key: str) -> str | tuple[str, ...]:
+        if key in NUMBER_PHRASES:
+            return self.number_words(fields, key)
+        if key == "sides":
+            return self.side_words(fields)
+        return self.checked(fields, key, fields.text(key, "", empty_ok=True), PHRASE_PLACEHOLDERS.get(key, ()))
 
     def number_words(self, fields: Fields, key: str) -> tuple[str, ...]:
         node = fields.raw(key)
@@ -312,6 +311,13 @@ class _Loader:
         if not isinstance(node, Map):
             raise self.source.error(node, "'sides' in phrases must be a mapping like {right: rechts, left: links}")
         return tuple((key.text, fields.text_of(value, key.text)) for key, value in node.items)
+
+    def said(self, fields: Fields, key: str, default: str | None = None, placeholders: tuple[str, ...] = ()) -> str | None:
+        """The text of `key` (`default` without one), its placeholders checked."""
+        return self.checked(fields, key, fields.text(key, default), placeholders)
+
+    def said_lines(self, fields: Fields) -> tuple[str, ...]:
+        return tuple(self.checked(fields, "say", line) for line in fields.lines("say"))
 
     def checked(self, fields: Fields, key: str, text: str | None, placeholders: tuple[str, ...] = ()) -> str | None:
         """`text` after checking its `{placeholders}` are ones that can be filled in here."""

@@ -122,18 +122,19 @@ def test_a_yaml_syntax_error_is_the_only_error_reported():
     assert "invalid YAML" in raised.value.line()
 
 
-def test_an_error_in_one_part_hides_only_that_part():
-    """A section whose header is wrong hides its own steps, not the other sections; each cue and
-    each top-level key is read on its own."""
+def test_a_mistake_hides_only_what_cannot_be_read_without_it():
+    """Every key, step and cue is read on its own; an unknown key hides the rest of its mapping
+    (it may be a misspelt key that is needed), and a YAML error hides everything."""
     text = """\
 title: [not, text]
 length: soon
-voice: {rate: 9}
+voice: {rate: 9, volume: 2}
 sections:
-  - name: Broken header
+  - name: Header
     rounds: two
+    halfway: maybe
     steps:
-      - {name: Hidden, duration: never}
+      - {name: Plank, duration: never, rounds: 0, say: "Hold {sdie}."}
   - name: Cues
     steps:
       - name: Wall sit
@@ -141,14 +142,16 @@ sections:
         cues:
           - {at: soon, say: One.}
           - {every: 5s, at: 10s, say: Two.}
-      - name: Wall sit
-        duration: 30s
   - name: cues
     steps:
       - say: Fine.
+  - name: Misspelt
+    stpes:
+      - {name: Hidden, duration: never}
 """
     with pytest.raises(RoutineError) as raised:
         load_text(text, "parts.yaml")
     assert [line.split(": error: ")[0] for line in raised.value.line().splitlines()] == [
-        "parts.yaml:1:8", "parts.yaml:2:9", "parts.yaml:3:15", "parts.yaml:6:13", "parts.yaml:14:18",
-        "parts.yaml:15:21", "parts.yaml:18:5"]
+        "parts.yaml:1:8", "parts.yaml:2:9", "parts.yaml:3:15", "parts.yaml:3:26", "parts.yaml:6:13",
+        "parts.yaml:7:14", "parts.yaml:9:33", "parts.yaml:9:48", "parts.yaml:9:56", "parts.yaml:15:18",
+        "parts.yaml:16:21", "parts.yaml:17:5", "parts.yaml:21:5"]
