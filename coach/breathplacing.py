@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from coach import phrasing
 from coach.durations import format_seconds
 from coach.limits import SAMPLE_RATE
-from coach.steptime import Where, cue_times, samples
+from coach.steptime import Where, at_cue, cue_times, samples
 from coach.routine import Breath, Breathing, Section
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ NOTED_MOVE = SAMPLE_RATE
 
 def place_breathing(placing: Placing, step: Breathing, section: Section) -> None:
     placing.previewed = False
-    breath, where = step.breath, Where(section.name, step.name, None, 1, step.line)
+    breath, where = step.breath, Where(section.name, step.name, None, 1, step.line, step.col)
     t0 = placing.say(phrasing.instruction(placing.phrases, step), "instruction", where) + samples(step.timing.prepare)
     cycles = breath.cycles or int(breath.length.at(placing.fraction) / breath.period)
     quiet_exhales = []  # (onset, end) of each out-breath that carries no counted words
@@ -70,14 +70,14 @@ def _cues(placing: Placing, step: Breathing, t0: int, end: int, exhales: list, w
         fits = next((onset for onset, stop in exhales[index:]
                      if onset + length <= stop and not placing.lane.clash(onset, onset + length)), None)
         if fits is None:
-            placing.warn(cue.line, f"cue '{text}' at {format_seconds(offset)} in '{step.name}' is left out: "
-                                   f"{_why_not(placing, exhales[index:], length)}")
+            placing.warn(cue, f"cue '{text}' at {format_seconds(offset)} in '{step.name}' is left out: "
+                              f"{_why_not(placing, exhales[index:], length)}")
             continue
         if fits - due > NOTED_MOVE:
             moved = format_seconds(Fraction(round(Fraction(fits - due, SAMPLE_RATE) * 10), 10))
-            placing.note(cue.line, f"cue '{text}' at {format_seconds(offset)} in '{step.name}' is said "
-                                   f"{moved} later, on the next free out-breath")
-        placing.add_speech(fits, text, "cue", replace(where, line=cue.line))
+            placing.note(cue, f"cue '{text}' at {format_seconds(offset)} in '{step.name}' is said "
+                              f"{moved} later, on the next free out-breath")
+        placing.add_speech(fits, text, "cue", at_cue(where, cue))
 
 
 def _why_not(placing: Placing, exhales: list, length: int) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Callable
 
 from coach.durations import Span, format_seconds
 from coach.errors import CoachError, RoutineError, UsageError, quoted
 from coach.fields import did_you_mean
-from coach.limits import SAMPLE_RATE
+from coach.limits import LENGTH_NOTE_SECONDS, SAMPLE_RATE
 from coach.placement import Measure, build
 from coach.routine import Announcement, Breathing, Hold, Routine, Section, Step
 from coach.timeline import CompileWarning, Timeline
@@ -32,40 +33,75 @@ class Options:
     """False ignores every target length: each range takes its lower bound."""
 
 
+_ENDS = {"shortest": "it lasts {} with every range at its lower end",
+         "longest": "it lasts {} with every range at its upper end",
+         "only": "it has no ranges and lasts {}"}
+"""What a routine plays when the target is out of its reach, by the end it takes."""
+
+
 @dataclass(frozen=True)
 class Fitted:
-    """Which sections play and the fraction of every range, chosen before anything is placed for good."""
+    """Which sections play and the fraction of every range, chosen before anything is placed for good.
+
+    `render` and `speak` fit with an estimate, so the fitted ranges are known before most clips exist;
+    what is said about the length (`warned`, `noted`) is said about the timeline as finally placed.
+    """
 
     sections: tuple[Section, ...]
     fraction: Fraction
     timeline: Timeline
     """The timeline at `fraction`, placed with the measure the ranges were fitted with."""
-    reach: str | None = None
-    """What the routine can reach, when the target length lies outside it."""
     target: Fraction | None = None
+    end: str | None = None
+    """When the target is out of reach, the end the routine plays (a key of `_ENDS`)."""
+    step_up: Fraction | None = None
+    """When the target is within reach: the next fraction up, where some range moves a second more."""
     line: int | None = None
+    col: int | None = None
+    """Where the routine's `length:` is written, when the target is that (None: --length)."""
 
     def warned(self, timeline: Timeline) -> Timeline:
-        """`timeline` with the warning that the target was out of reach, if it was."""
-        if self.reach is None:
+        """`timeline` with the warning that the target was out of reach, if it was; only a note when it is
+        the routine's own `length:` that optional sections asked for (--with) take the session past."""
+        if self.end is None:
             return timeline
-        using = format_seconds(Fraction(timeline.duration, SAMPLE_RATE))
-        warning = CompileWarning(self.line, f"target length {format_seconds(self.target)} is outside what this "
-                                            f"routine can reach ({self.reach}); using {using}")
+        length, target = _length(timeline.duration), format_seconds(self.target)
+        added = [quoted(section.name) for section in self.sections if section.optional]
+        if self.line is not None and added and self.end == "shortest":
+            note = CompileWarning(self.line, self.col, f"with {', '.join(added)} the session lasts {length} "
+                                                       f"at its shortest, past the routine's length ({target})")
+            return replace(timeline, notes=(note,) + timeline.notes)
+        warning = CompileWarning(self.line, self.col, f"target length {target} is outside what this routine "
+                                                      f"can reach: {_ENDS[self.end].format(length)}")
         return replace(timeline, warnings=(warning,) + timeline.warnings)
 
+    def noted(self, timeline: Timeline, place_at: Callable[[Fraction], Timeline]) -> Timeline:
+        """`timeline` with a note when it misses a target within reach by LENGTH_NOTE_SECONDS or more, saying
+        by how much and why; `place_at` places the session at another fraction as `timeline` was placed."""
+        if self.target is None or self.end is not None:
+            return timeline
+        missed = Fraction(timeline.duration, SAMPLE_RATE) - self.target
+        if abs(missed) < LENGTH_NOTE_SECONDS:
+            return timeline
+        length, target = _length(timeline.duration), format_seconds(self.target)
+        estimated = "the ranges are fitted by speech lengths estimated from the first section"
+        if missed > 0:
+            why = f"{length} is {format_seconds(missed)} over {target}: {estimated}"
+        elif self.step_up is None:
+            why = f"{length} is {format_seconds(-missed)} short of {target}: every range is at its upper end"
+        else:
+            following = place_at(self.step_up).duration
+            reason = "ranges move in whole seconds" if following > self.target * SAMPLE_RATE else estimated
+            why = (f"{length} is {format_seconds(-missed)} short of {target}: {reason}, "
+                   f"and the next step up would give {_length(following)}")
+        return replace(timeline, notes=timeline.notes + (CompileWarning(self.line, self.col, why),))
 
-def compile_routine(routine: Routine, options: Options, measure: Measure, sound_length: Measure,
-                    fit_measure: Measure | None = None) -> Timeline:
-    """Places every event with `measure`, after fitting the ranges with `fit_measure` (default: `measure`).
 
-    `render` and `speak` fit with an estimate, so the fitted ranges are known
-    before most clips exist and a live session can start on its first section.
-    """
-    fitted = fit(routine, options, fit_measure or measure, sound_length)
-    if fit_measure is None:
-        return fitted.warned(fitted.timeline)
-    return fitted.warned(build(routine, fitted.sections, fitted.fraction, measure, sound_length))
+def compile_routine(routine: Routine, options: Options, measure: Measure, sound_length: Measure) -> Timeline:
+    """Fits the ranges and places every event with `measure`."""
+    fitted = fit(routine, options, measure, sound_length)
+    return fitted.noted(fitted.warned(fitted.timeline),
+                        lambda fraction: build(routine, fitted.sections, fraction, measure, sound_length))
 
 
 def fit(routine: Routine, options: Options, measure: Measure, sound_length: Measure) -> Fitted:
@@ -77,15 +113,18 @@ def fit(routine: Routine, options: Options, measure: Measure, sound_length: Meas
     target = options.length if options.length is not None else routine.length
     if target is None or not options.fit:
         return Fitted(sections, Fraction(0), timeline_at(Fraction(0)))
-    fraction = _fit(ranges_in(sections), timeline_at, target)
+    spans = ranges_in(sections)
+    fraction, step_up = _fit(spans, timeline_at, target)
     shortest, longest = timeline_at(Fraction(0)).duration, _duration_or_none(timeline_at, Fraction(1))
-    if shortest <= target * SAMPLE_RATE and (longest is None or target * SAMPLE_RATE <= longest):
-        return Fitted(sections, fraction, timeline_at(fraction))
-    reach = format_seconds(Fraction(shortest, SAMPLE_RATE))
-    if longest != shortest:
-        reach += f" to {format_seconds(Fraction(longest, SAMPLE_RATE))}" if longest else " and more"
-    return Fitted(sections, fraction, timeline_at(fraction), reach, target,
-                  routine.length_line if options.length is None else None)
+    end = None
+    if not spans and shortest != target * SAMPLE_RATE:
+        end = "only"
+    elif shortest > target * SAMPLE_RATE:
+        end = "shortest"
+    elif longest is not None and longest < target * SAMPLE_RATE:
+        end = "longest"
+    place = (routine.length_line, routine.length_col) if options.length is None else (None, None)
+    return Fitted(sections, fraction, timeline_at(fraction), target, end, step_up, *place)
 
 
 def check_routine(routine: Routine, measure: Measure, sound_length: Measure) -> tuple[Timeline, tuple[CompileWarning, ...]]:
@@ -99,6 +138,10 @@ def check_routine(routine: Routine, measure: Measure, sound_length: Measure) -> 
     extra = compile_routine(routine, Options(include=optional, fit=False), measure, sound_length).warnings \
         if optional else ()
     return timeline, tuple(dict.fromkeys(timeline.warnings + extra))
+
+
+def _length(samples: int) -> str:
+    return format_seconds(Fraction(samples, SAMPLE_RATE))
 
 
 def chosen_sections(routine: Routine, include: tuple[str, ...]) -> tuple[Section, ...]:
@@ -117,15 +160,16 @@ def chosen_sections(routine: Routine, include: tuple[str, ...]) -> tuple[Section
 
 
 
-def _fit(spans, timeline_at, target: Fraction) -> Fraction:
-    """The largest fraction whose timeline is no longer than `target` (bisection on breakpoints).
+def _fit(spans, timeline_at, target: Fraction) -> tuple[Fraction, Fraction | None]:
+    """The largest fraction whose timeline is no longer than `target` (bisection on breakpoints), and the
+    one just above it, where the ranges move to their next whole seconds (None: the first is 1).
 
     Each range's value only changes where f * width crosses a whole second,
     so the search stops as soon as one such breakpoint separates the bounds.
     """
     goal = target * SAMPLE_RATE
     if _fits(timeline_at, Fraction(1), goal):
-        return Fraction(1)
+        return Fraction(1), None
     low, high = Fraction(0), Fraction(1)
     for _ in range(MAX_FIT_STEPS):
         if len(_breakpoints(spans, low, high)) <= 1:
@@ -135,7 +179,7 @@ def _fit(spans, timeline_at, target: Fraction) -> Fraction:
             low = middle
         else:
             high = middle
-    return low
+    return low, high
 
 
 def _breakpoints(spans, low: Fraction, high: Fraction) -> set[Fraction]:

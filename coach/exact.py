@@ -15,6 +15,7 @@ samples, because
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from coach import cuesounds
 from coach.compiler import Fitted, Options, fit
 from coach.estimate import estimate
 from coach.limits import SAMPLE_RATE
-from coach.placement import Measure, Placing
+from coach.placement import Measure, Placing, build
 from coach.progress import Stage, quiet
 from coach.routine import Routine
 from coach.speech.cache import ClipCache
@@ -50,7 +51,7 @@ class ChapterByChapter:
                  synthesize: bool = True, workers: Workers | None = None):
         if synthesize:
             cache.check_writable()
-        self.spec, self.cache, self.making, self.workers = spec, cache, synthesize, workers
+        self.routine, self.spec, self.cache, self.making, self.workers = routine, spec, cache, synthesize, workers
         self.speech: dict[str, np.ndarray] = {}
         self.estimated: set[str] = set()
         rough = self._estimate = estimate(spec.rate)
@@ -85,6 +86,14 @@ class ChapterByChapter:
         self.placed += (next(self._chapters),)
         return self.fitted.warned(self._placing.timeline(self.placed))
 
+    def placed_at(self, fraction: Fraction) -> Timeline:
+        """The whole session at another `fraction`, placed by the clips at hand and the estimate for the
+        rest: what a note about the length compares with; nothing is synthesized or counted."""
+        def known(text: str) -> float:
+            return len(self.speech[text]) / SAMPLE_RATE if text in self.speech else self._estimate(text)
+
+        return build(self.routine, self.fitted.sections, fraction, known, cuesounds.prepared_length)
+
     def _measure(self, text: str) -> float:
         if text not in self.speech:  # a phrase only reachable with exact lengths (a new preview, say)
             self.synthesize([text])
@@ -114,7 +123,7 @@ def _place_all(chapters: ChapterByChapter, stage: Stage = quiet) -> Timeline:
     timeline = chapters.place_next()
     while not chapters.finished:
         timeline = chapters.place_next()
-    return timeline
+    return chapters.fitted.noted(timeline, chapters.placed_at)
 
 
 def _scaled(rough: Measure, real: dict[str, float]) -> Measure:

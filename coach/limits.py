@@ -30,6 +30,8 @@ MAX_SECTIONS = 255
 
 TRACK_TAIL_SECONDS = 1.5
 """The track ends this long after the last event ends."""
+LENGTH_NOTE_SECONDS = 1
+"""A session fitted to a target it can reach but ends this far from gets a note saying why."""
 HALFWAY_MIN_SECONDS = 20
 COUNTDOWN_MIN_SECONDS = 30
 """Holds this long get their countdown; in a shorter one the numbers would be most of what is said."""

@@ -67,6 +67,7 @@ class _Loader:
         routine = Routine(
             path=self.source.path, title=read(self.title, top), description=description, author=author, album=album,
             length=read(top.duration, "length"), length_line=top.raw("length").line if top.has("length") else 0,
+            length_col=top.raw("length").col if top.has("length") else 0,
             voice=read(self.voice, top.raw("voice")), phrases=read(self.phrases, top.raw("phrases")),
             sections=read(self.sections, top, timing, sounds),
         )
@@ -102,7 +103,7 @@ class _Loader:
         return tuple(sections)
 
     def section(self, node, number: int, timing: Timing, sounds: Sounds) -> Section:
-        """A section whose header reads; each of its steps is read on its own (see `Source.read`)."""
+        """A section, each key and step read on its own (see `Source.read`); none without a name and steps."""
         named = node.get("name") if isinstance(node, Map) else None
         what = f"section {quoted(named.text)}" if isinstance(named, Scalar) and named.text else f"section {number}"
         fields = self.source.mapping(node, what, SECTION_KEYS)
@@ -158,17 +159,17 @@ class _Loader:
             sides=sides, rounds=read(fields.integer, "rounds", 1, 1, MAX_ROUNDS),
             cues=read(self.cues, fields, placeholders), timing=self.timing(fields, timing),
             sounds=read(self.sounds, fields.raw("sound"), sounds, f"step {quoted(name)} sound"),
-            line=fields.node.line,
+            line=fields.node.line, col=fields.node.col,
         )
 
     def breathing(self, fields: Fields, timing: Timing, sounds: Sounds) -> Breathing:
         name, read = self.step_name(fields), self.source.read
         return Breathing(
             name=name, say=read(self.said, fields, "say", name),
-            breath=read(self.breath, self.source.mapping(fields.raw("breathe"), "'breathe'", BREATHE_KEYS)),
+            breath=read(self.breath, fields),
             cues=read(self.cues, fields, ()), timing=self.timing(fields, timing),
             sounds=read(self.sounds, fields.raw("sound"), sounds, f"step {quoted(name)} sound"),
-            line=fields.node.line,
+            line=fields.node.line, col=fields.node.col,
         )
 
     def step_name(self, fields: Fields) -> str:
@@ -178,7 +179,8 @@ class _Loader:
         fields.what = f"step {quoted(name)}"
         return name
 
-    def breath(self, fields: Fields) -> Breath:
+    def breath(self, step: Fields) -> Breath:
+        fields = self.source.mapping(step.raw("breathe"), "'breathe'", BREATHE_KEYS)
         phases = self.pattern(fields) if fields.has("pattern") else {}
         for phase in PHASES:
             if fields.has(phase):
@@ -245,8 +247,9 @@ class _Loader:
         if not cue.has("at") and not cue.has("every"):
             raise self.source.error(node, "a cue needs 'at' (once) or 'every' (repeating)")
         lines = tuple(self.checked(cue, "say", line, placeholders) for line in cue.lines("say"))
+        when = cue.raw("at") or cue.raw("every")
         return Cue(lines=lines, at=cue.duration("at", zero_ok=True, negative_ok=True),
-                   every=cue.duration("every"), line=node.line)
+                   every=cue.duration("every"), line=when.line, col=when.col)
 
     def timing(self, fields: Fields, inherited: Timing) -> Timing:
         """`inherited` with whatever timing keys `fields` sets, each read on its own."""
@@ -278,10 +281,12 @@ class _Loader:
         if node is None:
             return Voice()
         fields = self.source.mapping(node, "voice", VOICE_KEYS)
+        named = fields.raw("voice") or fields.raw("engine") or node  # what a voice this machine lacks is about
         read = self.source.read
         return Voice(engine=read(fields.choice, "engine", "auto", ENGINES), voice=read(fields.text, "voice"),
-                     rate=read(fields.integer, "rate", 160, *RATE_RANGE), volume=read(fields.number, "volume", 1.0, 0, 1),
-                     language=read(fields.text, "language"), line=node.line)
+                     rate=read(fields.integer, "rate", 160, *RATE_RANGE),
+                     volume=read(fields.number, "volume", 1.0, 0, 1),
+                     language=read(fields.text, "language"), line=named.line, col=named.col)
 
     def phrases(self, node) -> Phrases:
         if node is None:
@@ -312,7 +317,8 @@ class _Loader:
             raise self.source.error(node, "'sides' in phrases must be a mapping like {right: rechts, left: links}")
         return tuple((key.text, fields.text_of(value, key.text)) for key, value in node.items)
 
-    def said(self, fields: Fields, key: str, default: str | None = None, placeholders: tuple[str, ...] = ()) -> str | None:
+    def said(self, fields: Fields, key: str, default: str | None = None,
+             placeholders: tuple[str, ...] = ()) -> str | None:
         """The text of `key` (`default` without one), its placeholders checked."""
         return self.checked(fields, key, fields.text(key, default), placeholders)
 

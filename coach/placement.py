@@ -20,9 +20,9 @@ from coach.durations import format_seconds
 from coach.errors import RoutineError
 from coach.limits import (COUNTDOWN_MIN_SECONDS, HALFWAY_MIN_SECONDS, MAX_EVENTS, MAX_TRACK_SECONDS,
                           PREVIEW_MIN_HOLD_SECONDS, PREVIEW_MIN_REST_SECONDS, SAMPLE_RATE, TRACK_TAIL_SECONDS)
-from coach.routine import Announcement, Breathing, Hold, Rest, Routine, Section, Step, TimedStep
+from coach.routine import Announcement, Breathing, Cue, Hold, Rest, Routine, Section, Step, TimedStep
 from coach.speechlane import SpeechLane
-from coach.steptime import Where, cue_times, samples
+from coach.steptime import Where, at_cue, cue_times, samples
 from coach.timeline import Chapter, CompileWarning, Event, Timeline
 
 Measure = Callable[[str], float]
@@ -134,7 +134,7 @@ class Placing:
         sides = step.sides or (None,)
         turns = [(number, side) for number in range(1, step.rounds + 1) for side in sides]
         for index, (number, side) in enumerate(turns):
-            where = Where(section.name, step.name, side, number, step.line)
+            where = Where(section.name, step.name, side, number, step.line, step.col)
             if index and len(sides) > 1:
                 self.sound(self.cursor, "switch", step.sounds.switch, where)
                 text = phrasing.switch(self.phrases, side, number, step.rounds, new_round=side == sides[0])
@@ -175,17 +175,18 @@ class Placing:
                 onset = end - count * SAMPLE_RATE
                 fixed.append(onset)
                 self.fixed_speech(onset, word, "countdown", where)
-        movable = []  # (due, text, role, line), placed in time order so none jumps another's turn
+        movable = []  # (due, text, role, where), placed in time order so none jumps another's turn
         if step.timing.halfway and seconds >= HALFWAY_MIN_SECONDS:
-            movable.append((start + (end - start) // 2, self.phrases.halfway, "halfway", where.line))
+            movable.append((start + (end - start) // 2, self.phrases.halfway, "halfway", where))
         for cue, offset, text in cue_times(step.cues, seconds):
             if not 0 <= offset < seconds:
-                self.warn(cue.line, f"cue '{text}' at {format_seconds(offset)} is outside "
-                                    f"'{step.name}' ({format_seconds(seconds)}); it is left out")
+                self.warn(cue, f"cue '{text}' at {format_seconds(offset)} is outside "
+                               f"'{step.name}' ({format_seconds(seconds)}); it is left out")
                 continue
-            movable.append((start + samples(offset), phrasing.fill(text, self.phrases, where.side), "cue", cue.line))
-        for due, text, role, line in sorted(movable, key=lambda item: item[0]):
-            self.movable_speech(due, text, role, where, fixed, line)
+            movable.append((start + samples(offset), phrasing.fill(text, self.phrases, where.side), "cue",
+                            at_cue(where, cue)))
+        for due, text, role, said_where in sorted(movable, key=lambda item: item[0]):
+            self.movable_speech(due, text, role, said_where, fixed)
         if isinstance(upcoming, TimedStep) and seconds >= PREVIEW_MIN_HOLD_SECONDS:
             self.preview_in_hold(upcoming, start, end, fixed, where)
         self.after(end)
@@ -231,20 +232,20 @@ class Placing:
             return
         clash = self.lane.clash(start, start + self.speech_length(text))
         if clash:
-            self.warn(where.line, f"'{text}' in '{where.step}' is left out: it would talk over '{clash}'")
+            self.warn(where, f"'{text}' in '{where.step}' is left out: it would talk over '{clash}'")
             return
         self.add_speech(start, text, role, where)
 
-    def movable_speech(self, start: int, text: str, role: str, where: Where, fixed: list[int], line: int) -> None:
+    def movable_speech(self, start: int, text: str, role: str, where: Where, fixed: list[int]) -> None:
         """Speech that may slide later, but only while it still ends before the next fixed cue."""
         if not text:
             return
         limit = min((onset for onset in fixed if onset > start), default=start)
         placed = self.lane.first_free(start, self.speech_length(text), limit)
         if placed is None:
-            self.warn(line, f"'{text}' in '{where.step}' is left out: no room for it before the next fixed cue")
+            self.warn(where, f"'{text}' in '{where.step}' is left out: no room for it before the next fixed cue")
             return
-        self.add_speech(placed, text, role, replace(where, line=line))
+        self.add_speech(placed, text, role, where)
 
     def add_speech(self, start: int, text: str, role: str, where: Where) -> int:
         end = start + self.speech_length(text)
@@ -284,12 +285,12 @@ class Placing:
         # A clip of n samples measures n / SAMPLE_RATE; the tolerance undoes float error there.
         return max(1, math.ceil(self.measure(text) * SAMPLE_RATE - 1e-6))
 
-    def warn(self, line: int | None, message: str) -> None:
-        """Note a cue or phrase that is left out (every warning is one)."""
-        self.count_event(line)
-        self.warnings.setdefault((line, message), CompileWarning(line, message))
+    def warn(self, about: Where | Cue, message: str) -> None:
+        """Note a cue or phrase that is left out (every warning is one), at the step or cue it is about."""
+        self.count_event(about.line)
+        self.warnings.setdefault((about.line, about.col, message), CompileWarning(about.line, about.col, message))
 
-    def note(self, line: int | None, message: str) -> None:
+    def note(self, about: Where | Cue, message: str) -> None:
         """Tell the author about a cue said later than written: milder than a warning, as it is still heard."""
-        self.count_event(line)
-        self.notes.setdefault((line, message), CompileWarning(line, message))
+        self.count_event(about.line)
+        self.notes.setdefault((about.line, about.col, message), CompileWarning(about.line, about.col, message))

@@ -71,6 +71,8 @@ class Voice:
     volume: float = 1.0
     language: str | None = None
     line: int = 0
+    col: int = 0
+    """Where the voice (or else the engine) is named: a warning that this machine lacks it points there."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class Cue:
     at: Fraction | None
     every: Fraction | None
     line: int
+    col: int
+    """Where its `at` or `every` is written: warnings about when it speaks point there."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class TimedStep:
     timing: Timing
     sounds: Sounds
     line: int
+    col: int
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,7 @@ class Routine:
     """The album a phone's library files the MP3 under; None: the title."""
     length: Fraction | None
     length_line: int
+    length_col: int
     voice: Voice
     phrases: Phrases
     sections: tuple[Section, ...]

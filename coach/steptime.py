@@ -4,10 +4,11 @@ placement share (`coach.placement`, `coach.breathplacing`)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from coach.limits import MAX_EVENTS, SAMPLE_RATE
+from coach.routine import Cue
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,13 @@ class Where:
     side: str | None = None
     round: int | None = None
     line: int | None = 0
+    col: int = 1
+    """Where warnings about it point (events keep only the line)."""
+
+
+def at_cue(where: Where, cue: Cue) -> Where:
+    """`where`, pointing at the cue's `at` or `every`."""
+    return replace(where, line=cue.line, col=cue.col)
 
 
 def samples(seconds: Fraction | float) -> int:

@@ -40,6 +40,7 @@ class Chapter:
 @dataclass(frozen=True)
 class CompileWarning:
     line: int | None
+    col: int | None
     message: str
 
 
@@ -56,7 +57,8 @@ class Timeline:
     album: str | None = None
     """For the MP3's tag only; not part of the coach-timeline/1 JSON."""
     notes: tuple[CompileWarning, ...] = ()
-    """Cues said later than written (more than a second): heard, so milder than warnings."""
+    """What only informs, never an error: cues said later than written (more than a second), how far a
+    fitted session lands from its target and why; heard, so milder than warnings."""
 
 
 def seconds(samples: int) -> float:
@@ -72,10 +74,14 @@ def to_json(timeline: Timeline) -> str:
         "chapters": [{"title": c.title, "start": seconds(c.start), "end": seconds(c.end)}
                      for c in timeline.chapters],
         "events": [_event_json(event) for event in timeline.events],
-        "warnings": [{"line": w.line, "message": w.message} for w in timeline.warnings],
-        "notes": [{"line": n.line, "message": n.message} for n in timeline.notes],
+        "warnings": [_said_json(warning) for warning in timeline.warnings],
+        "notes": [_said_json(note) for note in timeline.notes],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _said_json(warning: CompileWarning) -> dict:
+    return {"line": warning.line, "column": warning.col, "message": warning.message}
 
 
 def _event_json(event: Event) -> dict:
@@ -119,9 +125,8 @@ def to_table(timeline: Timeline) -> str:
 
 
 def warning_line(path: str, warning: CompileWarning, kind: str = "warning") -> str:
-    """`FILE:LINE:1: warning: MESSAGE`, like an error (the column is not known: 1); `FILE: warning: ...`
-    for a warning about the whole session."""
-    where = f"{path}:{warning.line}:1" if warning.line else path
+    """`FILE:LINE:COL: warning: MESSAGE`, like an error; `FILE: warning: ...` for a warning about the whole session."""
+    where = f"{path}:{warning.line}:{warning.col}" if warning.line else path
     return f"{where}: {kind}: {warning.message}"
 
 

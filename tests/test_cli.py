@@ -1,6 +1,7 @@
 """The shell layer: commands, exit codes, and the built-in routine as a user runs it."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from coach.cli import cli
+from coach.durations import format_seconds
 
 MINUTE = 60
 
@@ -51,6 +53,50 @@ def test_plan_prints_its_warnings_on_stderr_as_located_lines_after_a_clean_table
     assert result.exit_code == 0
     assert "warning" not in result.stdout
     assert result.stderr.startswith("runner-recovery.yaml: warning: target length 3h00m is outside what this ")
+
+
+def test_warnings_point_at_the_line_and_column_of_what_they_are_about(tmp_path):
+    """The `length:` value, the step, the cue's `at`: an editor jumps to the word at fault."""
+    routine = tmp_path / "cols.yaml"
+    routine.write_text("title: Columns\nlength: 10s\ndefaults: {prepare: 0s, halfway: false}\n"
+                       "phrases: {inhale: Breathe in slowly through your nose}\nsections:\n  - name: A\n    steps:\n"
+                       "      - {name: Breath, breathe: {pattern: 2-2, cycles: 1, count: all}}\n"
+                       "      - name: Plank\n        duration: 20s\n        cues: [{say: Too late., at: 30s}]\n")
+    result = run("plan", "--json", str(routine))
+    assert result.exit_code == 0
+    length = format_seconds(json.loads(result.stdout)["duration"])
+    assert [line for line in result.stderr.splitlines() if "warning:" in line] == [
+        f"{routine}:2:9: warning: target length 10s is outside what this routine can reach: "
+        f"it has no ranges and lasts {length}",
+        *(f"{routine}:8:9: warning: '{word}' in 'Breath' is left out: it would talk over "
+          "'Breathe in slowly through your nose'" for word in ("two", "Out")),
+        f"{routine}:11:37: warning: cue 'Too late.' at 30s is outside 'Plank' (20s); it is left out"]
+
+
+def test_a_target_missed_by_a_second_or_more_gets_a_note_saying_by_how_much_and_why():
+    """25m is within reach but not to the second: ranges move in whole seconds (see routines.md)."""
+    result = run("plan", "--length", "25m", "--json")
+    duration = json.loads(result.stdout)["duration"]
+    (note,) = [line for line in result.stderr.splitlines() if ": note: " in line]
+    assert note.startswith(f"runner-recovery.yaml: note: {format_seconds(duration)} is "
+                           f"{format_seconds(25 * MINUTE - duration)} short of 25m: ranges move in whole seconds, "
+                           "and the next step up would give 25m")
+    assert "warning" not in result.stderr
+
+
+def test_with_an_optional_section_past_the_routines_own_length_is_a_note_not_a_warning(tmp_path):
+    """The user gave no length: the routine's `length:` is not theirs to fix for asking --with."""
+    routine = tmp_path / "gun.yaml"
+    routine.write_text("title: Gun\nlength: 1m\nsections:\n  - name: Stretch\n    steps:\n"
+                       "      - {name: Fold, duration: 30-50s}\n  - name: Massage gun\n    optional: true\n"
+                       "    steps:\n      - {name: Calves, duration: 1m}\n")
+    result = run("plan", str(routine), "--with", "massage gun")
+    assert result.exit_code == 0
+    (said,) = [line for line in result.stderr.splitlines() if "warning" in line or "note" in line]
+    assert re.fullmatch(f"{re.escape(str(routine))}:2:9: note: with 'Massage gun' the session lasts 1m[45][0-9.]+s "
+                        r"at its shortest, past the routine's length \(1m\)", said), said
+    given = run("plan", str(routine), "--with", "massage gun", "--length", "1m")
+    assert f"{routine}: warning: target length 1m is outside what this routine can reach" in given.stderr
 
 
 def test_optional_section_only_with_its_name():
@@ -105,7 +151,7 @@ def test_warnings_fail_only_under_strict(tmp_path):
     relaxed = run("check", str(routine))
     strict = run("check", "--strict", str(routine))
     assert relaxed.exit_code == 0 and "warning:" in relaxed.output
-    assert strict.exit_code == 1 and f"{routine}:8:1: error:" in strict.output
+    assert strict.exit_code == 1 and f"{routine}:8:17: error:" in strict.output
 
 
 def test_help_does_not_import_heavy_modules():

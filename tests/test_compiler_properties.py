@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from coach import cuesounds
 from coach.compiler import Options, chosen_sections, compile_routine, ranges_in
-from coach.durations import Span
+from coach.durations import Span, format_seconds
 from coach.limits import COUNTDOWN_MIN_SECONDS, PREVIEW_MIN_HOLD_SECONDS, SAMPLE_RATE as SR
 from coach.loader import load_text
 from coach.placement import build
@@ -615,8 +615,17 @@ def test_length_fitting(generated, where, further):
     fraction, following, built = fitted_fraction(routine, sections, goal)
     assert timeline.events == built[fraction].events
     assert timeline.duration == built[fraction].duration
+    notes = [note.message for note in timeline.notes if note.line is None]  # the target's: no line in the file
     if following is not None:  # one more whole second on the next range would not fit
-        assert build(routine, sections, following, fast_measure, cuesounds.length_seconds).duration > goal
+        next_up = build(routine, sections, following, fast_measure, cuesounds.length_seconds).duration
+        assert next_up > goal
+    if shortest <= goal <= longest and goal - timeline.duration >= SR:  # a second or more short: by how much, why
+        assert notes == [f"{format_seconds(Fraction(timeline.duration, SR))} is "
+                         f"{format_seconds(Fraction(goal - timeline.duration, SR))} short of {format_seconds(target)}: "
+                         f"ranges move in whole seconds, and the next step up would give "
+                         f"{format_seconds(Fraction(next_up, SR))}"]
+    else:
+        assert notes == []
     check_holds(routine, generated, timeline, fraction, strict=True)
     check_breathing(routine, generated, timeline, fraction, strict=True)
     check_timeline(routine, generated, timeline)

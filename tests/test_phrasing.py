@@ -242,7 +242,7 @@ def test_notes_are_printed_but_never_fail_strict_check(tmp_path):
     for command in (["plan"], ["check", "--strict"]):
         result = CliRunner().invoke(cli, [*command, str(routine)])
         assert result.exit_code == 0, result.output
-        assert f"{routine}:8:1: note: cue 'Soften.' at 3s in 'Belly' is said 21s later" in result.stderr
+        assert f"{routine}:8:18: note: cue 'Soften.' at 3s in 'Belly' is said 21s later" in result.stderr
 
 
 def test_a_preview_fits_in_a_rest_or_pause_or_is_not_said_and_never_moves_time():

@@ -110,7 +110,7 @@ def test_check_warns_about_a_voice_render_could_not_find_and_strict_refuses_it(t
                        "sections:\n  - name: A\n    steps:\n      - {name: B, duration: 5s}\n")
     env = environment(tmp_path / "cache", COACH_VOICES_DIR=str(tmp_path / "voices"))
     done = coach("check", routine, env=env, expect=0)
-    assert one_line(done.stderr).startswith(f"{routine}:3:1: warning: no Piper voice named 'nobody' in ")
+    assert one_line(done.stderr).startswith(f"{routine}:4:10: warning: no Piper voice named 'nobody' in ")
     done = coach("check", "--strict", routine, env=env, expect=1)
-    assert f"{routine}:3:1: error: no Piper voice named 'nobody'" in done.stderr
+    assert f"{routine}:4:10: error: no Piper voice named 'nobody'" in done.stderr
     coach("render", routine, "-o", tmp_path / "r.mp3", env=env, expect=3)

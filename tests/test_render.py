@@ -646,6 +646,6 @@ def test_a_voice_espeak_ng_lacks_is_refused_before_any_work_and_check_says_so(tm
     routine.write_text(ONSETS.read_text().replace("voice:\n  rate: 170", "voice:\n  rate: 170\n  voice: zzzz"))
     assert "zzzz" in routine.read_text()
     warned = coach("check", routine, env=env, expect=0)
-    assert one_line(warned.stderr).startswith(f"{routine}:6:1: warning: espeak-ng has no voice 'zzzz'")
+    assert one_line(warned.stderr).startswith(f"{routine}:7:10: warning: espeak-ng has no voice 'zzzz'")
     coach("check", "--strict", routine, env=env, expect=1)
     coach("render", ONSETS, "-o", tmp_path / "gb.mp3", "--voice", "en-gb+f3", env=env)  # a voice with a variant

@@ -103,6 +103,7 @@ def report(done, detail: str = "") -> None:
     click.echo(f"{done.output}: {format_seconds(timeline.duration / SAMPLE_RATE)}, "
                f"{plural(len(timeline.chapters), 'section')}{detail}")
     warn(timeline.path, timeline.warnings)
+    warn(timeline.path, timeline.notes, "note")
 
 
 def complete_builtin(context, parameter, incomplete):

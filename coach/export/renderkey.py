@@ -22,7 +22,7 @@ from coach.limits import MAX_SOUND_BYTES
 from coach.routine import Routine, Sounds
 from coach.speech.engines import EngineSpec
 
-NOT_HEARD = ("path", "line", "length_line")
+NOT_HEARD = ("path", "line", "col", "length_line", "length_col")
 """Routine fields that only locate error messages."""
 
 

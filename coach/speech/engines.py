@@ -94,7 +94,7 @@ def voice_warnings(voice: Voice) -> tuple[CompileWarning, ...]:
     try:
         choose(voice)
     except EnvironmentProblem as problem:
-        return (CompileWarning(voice.line or None, f"{problem} (fix: {problem.fix})"),)
+        return (CompileWarning(voice.line or None, voice.col or None, f"{problem} (fix: {problem.fix})"),)
     return ()
 
 
