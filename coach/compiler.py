@@ -84,7 +84,7 @@ class Fitted:
         if abs(missed) < LENGTH_NOTE_SECONDS:
             return timeline
         length, target = _length(timeline.duration), format_seconds(self.target)
-        estimated = "the ranges are fitted by speech lengths estimated from the first section"
+        estimated = "the ranges are fitted before every phrase is spoken, with some speech lengths estimated"
         if missed > 0:
             why = f"{length} is {format_seconds(missed)} over {target}: {estimated}"
         elif self.step_up is None:

@@ -5,7 +5,8 @@ synthesizes and places the first chapter, starts playing, and places the
 rest ahead of the playhead. Both end with the same timeline and the same
 samples, because
 - the ranges are fitted to the target length once, before any chapter is
-  placed, by the estimate scaled to the first chapter's real clips (which
+  placed, by the real clips of the first chapter and of the stock words said
+  again and again, and the estimate scaled by them for the rest (these clips
   are made first in both cases);
 - a chapter's events depend only on where it starts and its own clips
   (`placement.Placing.chapters`);
@@ -14,6 +15,7 @@ samples, because
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -40,6 +42,9 @@ class Exact:
     speech: dict[str, np.ndarray]
 
 
+FREQUENT_USES = 4
+
+
 class ChapterByChapter:
     """Places the exact timeline one chapter at a time, synthesizing each chapter's phrases first.
 
@@ -55,11 +60,13 @@ class ChapterByChapter:
         self.speech: dict[str, np.ndarray] = {}
         self.estimated: set[str] = set()
         rough = self._estimate = estimate(spec.rate)
-        # The first chapter's phrases at the shortest ranges (one placement, no fitting) calibrate the estimate.
+        # The first chapter's phrases and the stock words said again and again, at the shortest ranges
+        # (one placement, no fitting), are made first: the ranges are fitted with their real lengths,
+        # and the estimate scaled by them for the rest.
         shortest = fit(routine, replace(options, fit=False), rough, cuesounds.prepared_length)
-        first = _phrases_by_chapter(routine, shortest, rough)[0]
+        first = _phrases_by_chapter(routine, shortest, rough)[0] + _frequent(shortest.timeline)
         self.synthesize(first)
-        measure = self._estimate = _scaled(rough, {text: self._measure(text) for text in first})
+        measure = self._estimate = _calibrated(rough, {text: self._measure(text) for text in first})
         self.fitted = fit(routine, options, measure, cuesounds.prepared_length)
         self.phrases = _phrases_by_chapter(routine, self.fitted, measure)
         self._placing = Placing(routine, self.fitted.fraction, self._measure, cuesounds.prepared_length)
@@ -126,11 +133,18 @@ def _place_all(chapters: ChapterByChapter, stage: Stage = quiet) -> Timeline:
     return chapters.fitted.noted(timeline, chapters.placed_at)
 
 
-def _scaled(rough: Measure, real: dict[str, float]) -> Measure:
-    """The estimate, scaled so it gives `real`'s phrases their true total length: the rest shares the voice."""
+def _calibrated(rough: Measure, real: dict[str, float]) -> Measure:
+    """`real`'s lengths where known, else the estimate scaled so it gives `real`'s phrases their true
+    total length: the rest shares the voice."""
     estimated = sum(rough(text) for text in real)
     scale = sum(real.values()) / estimated if estimated else 1.0
-    return lambda text: rough(text) * scale
+    return lambda text: real[text] if text in real else rough(text) * scale
+
+
+def _frequent(timeline: Timeline) -> list[str]:
+    """Phrases said at least `FREQUENT_USES` times: stock words, whose estimate errors would add up."""
+    uses = Counter(event.content for event in timeline.events if event.kind == "speech")
+    return [text for text, count in uses.items() if count >= FREQUENT_USES]
 
 
 def _phrases_by_chapter(routine: Routine, fitted: Fitted, rough: Measure) -> list[list[str]]:
