@@ -139,8 +139,24 @@ def _k_gain(size: int, rate: int) -> np.ndarray:
 
 
 def _window_size(length: int, margin: int, step: int) -> int:
-    """`_FFT_SIZE`, or for a short signal the power of two that holds it whole with both margins."""
-    return min(_FFT_SIZE, 1 << (length + 2 * margin + step - 1).bit_length())
+    """`_FFT_SIZE`, or for a short signal the smallest fast FFT size that holds it whole with both margins."""
+    return min(_FFT_SIZE, _fast_size(length + 2 * margin + step))
+
+
+@functools.lru_cache(maxsize=1024)
+def _fast_size(least: int) -> int:
+    """The smallest 2^a 3^b 5^c no less than `least`: FFTs of these sizes are fast, and they lie much
+    closer above a clip's length than the next power of two (a 3 s clip's 4x oversampling costs half)."""
+    best = 1 << max(0, least - 1).bit_length()
+    fives = 1
+    while fives < best:
+        threes = fives
+        while threes < best:
+            size = threes << max(0, -(-least // threes) - 1).bit_length()
+            best = min(best, size)
+            threes *= 3
+        fives *= 5
+    return best
 
 
 def _segments(samples: np.ndarray, size: int, margin: int, step: int) -> Iterator[tuple[np.ndarray, int]]:
