@@ -327,6 +327,15 @@ def test_from_a_section_plays_from_its_chapter_to_the_end(cache):
     assert seconds - 0.2 <= elapsed <= seconds + 30
 
 
+def test_speak_ends_with_the_warnings_of_what_it_played(cache, tmp_path):
+    routine = tmp_path / "late.yaml"
+    routine.write_text("title: Late\nsections:\n  - name: A\n    steps:\n      - name: H\n        duration: 3s\n"
+                       "        cues:\n          - at: 9s\n            say: Too late.\n")
+    done = coach("speak", routine, "--device", "null", env=coach_env(cache))
+    assert done.stderr.splitlines() == [f"{routine}:8:17: warning: cue 'Too late.' at 9s is outside 'H' (3s); "
+                                        "it is left out"]
+
+
 def test_unknown_from_is_a_usage_error(cache):
     done = coach("speak", TINY, "--from", "Breth", "--device", "null", env=coach_env(cache), expect=2)
     assert "no such section or step; did you mean" in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -7,7 +7,7 @@ import sys
 import click
 
 from coach.cli.shared import (BITRATE, CHAPTERS, ENGINE, LENGTH, RATE, ROUTINE, VOICE, WITH, cli, complete_routine,
-                              mp3_options, options_from, report, stage)
+                              mp3_options, options_from, report, stage, warn)
 from coach.errors import UsageError
 
 
@@ -148,3 +148,7 @@ def speak(routine: str | None, length: str | None, include: tuple[str, ...], sta
             coach_in_lines(session, click.echo)
     finally:
         session.close()
+    placed = session.placed  # the warnings of what was placed, once the screen is the terminal's again
+    if placed is not None:
+        warn(loaded.path, placed.timeline.warnings)
+        warn(loaded.path, placed.timeline.notes, "note")
