@@ -64,10 +64,15 @@ class Placing:
         for index, section in enumerate(sections):
             start = self.cursor
             self.section_start(section)
-            steps = [step for _ in range(section.rounds) for step in section.steps]
             following = sections[index + 1].steps[0] if index + 1 < len(sections) else None
-            for position, step in enumerate(steps):
-                self.step(step, section, steps[position + 1] if position + 1 < len(steps) else following)
+            for number in range(1, section.rounds + 1):
+                self.say(phrasing.round_phrase(self.phrases, number, section.rounds), "section",
+                         Where(section.name, round=number, line=section.line))
+                last_round = number == section.rounds
+                for position, step in enumerate(section.steps):
+                    upcoming = section.steps[(position + 1) % len(section.steps)] \
+                        if position + 1 < len(section.steps) or not last_round else following
+                    self.step(step, section, upcoming)
             if index + 1 < len(sections):
                 yield Chapter(section.name, start, self.cursor)
         self.say(self.phrases.done, "done", Where(None, line=None))

@@ -93,6 +93,13 @@ def check_listener_knows_where(routine, timeline, fraction) -> None:
                 .replace("{rounds}", phrases.numbers[step.rounds - 1])
             starts_round = first.role == "instruction" or first.side == step.sides[0]
             assert (announced.casefold() in first.content.casefold()) == starts_round, first.content
+    played = {chapter.title for chapter in timeline.chapters}
+    for section in routine.sections:
+        if section.rounds > 1 and section.name in played:
+            said = [event for event in timeline.events if event.kind == "speech" and event.section == section.name
+                    and event.step is None and event.round is not None]
+            assert [event.round for event in said] == list(range(1, section.rounds + 1)), section.name
+            assert all(says(event.content, phrases.numbers[event.round - 1]) for event in said)
 
 
 def check_holds_and_count_ins(routine, timeline, fraction) -> None:
