@@ -30,7 +30,7 @@ NOTED_MOVE = SAMPLE_RATE
 
 def place_breathing(placing: Placing, step: Breathing, section: Section) -> None:
     placing.previewed = False
-    breath, where = step.breath, Where(section.name, step.name, None, 1, step.line, step.col)
+    breath, where = step.breath, Where(section.name, step.name, None, placing.occurrence(1, 1), step.line, step.col)
     t0 = placing.say(phrasing.instruction(placing.phrases, step), "instruction", where) + samples(step.timing.prepare)
     cycles = breath.cycles or int(breath.length.at(placing.fraction) / breath.period)
     quiet_exhales = []  # (onset, end) of each out-breath that carries no counted words

@@ -51,6 +51,7 @@ class Placing:
         """Whether the step coming up has been previewed already (by a hold's end, a pause or a rest)."""
         self.lane = SpeechLane()
         self.cursor = 0
+        self.section_round = 1
         self.asked = 0
 
     def chapters(self, sections: tuple[Section, ...]) -> Iterator[Chapter]:
@@ -66,6 +67,7 @@ class Placing:
             self.section_start(section)
             following = sections[index + 1].steps[0] if index + 1 < len(sections) else None
             for number in range(1, section.rounds + 1):
+                self.section_round = number
                 self.say(phrasing.round_phrase(self.phrases, number, section.rounds), "section",
                          Where(section.name, round=number, line=section.line))
                 last_round = number == section.rounds
@@ -89,6 +91,10 @@ class Placing:
             events=tuple(sorted(self.events, key=lambda event: event.start)),
             warnings=tuple(self.warnings.values()), notes=tuple(self.notes.values()),
         )
+
+    def occurrence(self, rounds: int, number: int) -> int:
+        """Which time through a step of `rounds` rounds its round `number` is, counting the section's rounds."""
+        return (self.section_round - 1) * rounds + number
 
     def count_steps(self, sections: tuple[Section, ...]) -> None:
         """Refuse before starting a session of more steps than events (a rest of 0 s has no event, but costs work)."""
@@ -139,7 +145,9 @@ class Placing:
         sides = step.sides or (None,)
         turns = [(number, side) for number in range(1, step.rounds + 1) for side in sides]
         for index, (number, side) in enumerate(turns):
-            where = Where(section.name, step.name, side, number, step.line, step.col)
+            # Events count every time through the step, the section's rounds included, so each
+            # occurrence has its own chapter and live step; the words say the step's own round.
+            where = Where(section.name, step.name, side, self.occurrence(step.rounds, number), step.line, step.col)
             if index and len(sides) > 1:
                 self.sound(self.cursor, "switch", step.sounds.switch, where)
                 text = phrasing.switch(self.phrases, side, number, step.rounds, new_round=side == sides[0])

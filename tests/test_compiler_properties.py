@@ -328,7 +328,8 @@ def check_holds(routine, generated, timeline, fraction: Fraction, strict: bool, 
         assert len(occurrences) == section.rounds * step.rounds * len(sides)
         for index, (start, end) in enumerate(occurrences):
             turn = index % (step.rounds * len(sides))
-            assert (start.round, start.side) == (turn // len(sides) + 1, sides[turn % len(sides)])
+            # `round` counts every time through the step, the section's rounds included.
+            assert (start.round, start.side) == (index // len(sides) + 1, sides[index % len(sides)])
             s, e = start.start, end.start
             assert e - s == duration
             events = [ev for ev in of_step(timeline, step.name, side=start.side, round=start.round)
@@ -344,7 +345,7 @@ def check_holds(routine, generated, timeline, fraction: Fraction, strict: bool, 
                 assert said.role == "instruction"
             elif len(step.sides) > 1:
                 assert said.role == "switch"
-            check_where_said(step, said, start.side, start.round, sides)
+            check_where_said(step, said, start.side, turn // len(sides) + 1, sides)
             # one side played in rounds: see test_one_side_in_rounds_is_not_a_switch
             speech = {ev.role: ev for ev in events if ev.kind == "speech"}
             assert "end" in speech and speech["end"].start == e and speech["end"].content == routine.phrases.end

@@ -56,6 +56,17 @@ def test_every_turn_and_chapter_starts_a_step_in_time_order():
     assert marks[2][0] == first(plan.events, side="left", round=1).start
 
 
+def test_a_section_of_two_rounds_has_a_step_for_every_time_through():
+    routine = "title: R\nsections:\n  - name: Hips\n    rounds: 2\n    steps:\n" \
+              "      - {name: Pigeon, say: 'Pigeon, {side} knee forward.', sides: both, duration: 20s}\n"
+    plan = compile_routine(load_text(routine, "r.yaml"), Options(), estimate(160), cuesounds.length_seconds)
+    names = [(step.step, step.side, step.round) for _, step in starts(plan)]
+    assert names == [(None, None, None), ("Pigeon", "right", 1), ("Pigeon", "left", 1),
+                     ("Pigeon", "right", 2), ("Pigeon", "left", 2)]
+    assert [e.content for e in plan.events if e.role == "section" and e.kind == "speech"] == [
+        "Hips", "Round one of two.", "Round two of two."]
+
+
 def test_phases_count_down_to_the_next_onset():
     plan = timeline()
     marks = starts(plan)

@@ -89,7 +89,7 @@ def check_listener_knows_where(routine, timeline, fraction) -> None:
         if first.side:
             assert says(first.content, sides.get(first.side, first.side)), first.content
         if isinstance(step, Hold) and step.rounds > 1:
-            announced = phrases.round.replace("{round}", phrases.numbers[first.round - 1]) \
+            announced = phrases.round.replace("{round}", phrases.numbers[(first.round - 1) % step.rounds]) \
                 .replace("{rounds}", phrases.numbers[step.rounds - 1])
             starts_round = first.role == "instruction" or first.side == step.sides[0]
             assert (announced.casefold() in first.content.casefold()) == starts_round, first.content
