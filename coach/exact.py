@@ -88,10 +88,12 @@ class ChapterByChapter:
         self.estimated.update(text for text in missing if text not in self.speech)
 
     def place_next(self) -> Timeline:
-        """Synthesizes the next chapter's phrases and places it; returns the timeline so far."""
+        """Synthesizes the next chapter's phrases and places it; returns the timeline so far (once
+        finished, with the note on its length, if it missed the target)."""
         self.synthesize(self.phrases[len(self.placed)])
         self.placed += (next(self._chapters),)
-        return self.fitted.warned(self._placing.timeline(self.placed))
+        timeline = self.fitted.warned(self._placing.timeline(self.placed))
+        return self.fitted.noted(timeline, self.placed_at) if self.finished else timeline
 
     def placed_at(self, fraction: Fraction) -> Timeline:
         """The whole session at another `fraction`, placed by the clips at hand and the estimate for the
@@ -130,7 +132,7 @@ def _place_all(chapters: ChapterByChapter, stage: Stage = quiet) -> Timeline:
     timeline = chapters.place_next()
     while not chapters.finished:
         timeline = chapters.place_next()
-    return chapters.fitted.noted(timeline, chapters.placed_at)
+    return timeline
 
 
 def _calibrated(rough: Measure, real: dict[str, float]) -> Measure:

@@ -53,13 +53,13 @@ def _chapter_stats(timeline: Timeline, chapter: Chapter) -> SectionStats:
 
 
 def _hold_samples(events) -> int:
-    """Total time from each occurrence's first start cue or in-breath to its end cue."""
+    """Total time from each occurrence's first start cue or in-breath to its end cue (sound or words)."""
     starts, total = {}, 0
     for event in events:
         occurrence = (event.step, event.side, event.round)
         if event.role in ("start", "inhale"):
             starts.setdefault(occurrence, event.start)
-        elif event.kind == "sound" and event.role == "end" and occurrence in starts:
+        elif event.role == "end" and occurrence in starts:  # the end sound or "And release.": either may be off
             total += event.start - starts.pop(occurrence)
     return total
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -270,4 +271,24 @@ def test_a_part_that_is_not_whole_frames_is_refused(tmp_path):
     with pytest.raises(ValueError):
         encode_mp3_parts([as_blocks(samples[:1000]), as_blocks(samples[1000:])], tmp_path / "x.mp3", rate=RATE,
                          tags=TAGS, chapters=CHAPTERS)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_part_that_fails_beside_the_first_stops_the_whole_encode_at_once(tmp_path):
+    """The failure surfaces while the first part is still being fed, and nothing is left behind."""
+    fed = []
+
+    def first_part():
+        for _ in range(3000):
+            fed.append(1)
+            time.sleep(0.001)
+            yield bytes(576 * 2)
+
+    def failing_part():
+        yield bytes(576 * 2)
+        raise ValueError("the mixer broke")
+
+    with pytest.raises(ValueError, match="the mixer broke"):
+        encode_mp3_parts([first_part(), failing_part()], tmp_path / "x.mp3", rate=RATE, tags=TAGS, chapters=CHAPTERS)
+    assert len(fed) < 1000
     assert list(tmp_path.iterdir()) == []

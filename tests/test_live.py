@@ -327,13 +327,16 @@ def test_from_a_section_plays_from_its_chapter_to_the_end(cache):
     assert seconds - 0.2 <= elapsed <= seconds + 30
 
 
-def test_speak_ends_with_the_warnings_of_what_it_played(cache, tmp_path):
+def test_speak_ends_with_the_warnings_and_notes_of_what_it_played(cache, tmp_path):
+    """As render: a cue left out is a warning, a length that misses its target by a second or more a note."""
     routine = tmp_path / "late.yaml"
-    routine.write_text("title: Late\nsections:\n  - name: A\n    steps:\n      - name: H\n        duration: 3s\n"
-                       "        cues:\n          - at: 9s\n            say: Too late.\n")
-    done = coach("speak", routine, "--device", "null", env=coach_env(cache))
-    assert done.stderr.splitlines() == [f"{routine}:8:17: warning: cue 'Too late.' at 9s is outside 'H' (3s); "
-                                        "it is left out"]
+    routine.write_text("title: Late\ndefaults: {prepare: 1s, countdown: 0, halfway: false}\nsections:\n"
+                       "  - name: A\n    steps:\n      - name: H\n        duration: 1s-5s\n"
+                       "        cues: [{at: 9s, say: Too late.}]\n      - {name: K, duration: 1s-5s}\n")
+    done = coach("speak", routine, "--length", "15s", "--device", "null", env=coach_env(cache))
+    warning, note = done.stderr.splitlines()
+    assert warning.startswith(f"{routine}:8:") and "cue 'Too late.' at 9s is outside 'H'" in warning
+    assert note.startswith(f"{routine}: note: ") and "short of 15s: ranges move in whole seconds" in note
 
 
 def test_unknown_from_is_a_usage_error(cache):

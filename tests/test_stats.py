@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from coach import cuesounds
+from coach.compiler import Options, compile_routine
+from coach.estimate import estimate
 from coach.limits import SAMPLE_RATE
+from coach.loader import load_text
 from coach.stats import section_stats, to_stats_table
 from coach.timeline import Chapter, Event, Timeline
 from tests.test_cli import run
@@ -56,3 +60,10 @@ def test_the_table_lines_up_its_columns():
     table = to_stats_table(timeline([speech(0, 2, "section")], [Chapter("A long title", 0, 10 * S)]))
     header, row, whole = table.splitlines()
     assert len(row) == len(whole) == len(header)
+
+
+def test_hold_time_counts_with_the_sounds_switched_off():
+    routine = load_text("title: T\nsounds: {start: none, end: none}\nsections:\n  - name: A\n    steps:\n"
+                        "      - {name: H, duration: 40s}\n", "quiet.yaml")
+    (stats,) = section_stats(compile_routine(routine, Options(), estimate(160), cuesounds.length_seconds))
+    assert stats.hold == 40 * S

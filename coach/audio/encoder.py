@@ -30,7 +30,6 @@ BITRATES_KBPS = {16000: _MPEG2_KBPS, 22050: _MPEG2_KBPS, 24000: _MPEG2_KBPS,
                  32000: _MPEG1_KBPS, 44100: _MPEG1_KBPS, 48000: _MPEG1_KBPS}
 
 
-
 def encode_mp3(blocks: Iterable[bytes], path: Path, *, rate: int, tags: Tags, chapters: Sequence[ChapterMark],
                bitrate_kbps: int = 64, on_block: Callable[[int], None] | None = None) -> None:
     """Encode mono s16le `blocks` to a CBR MP3 at `path`; on any failure `path` is left as it was.
@@ -107,8 +106,15 @@ def _encode_all(ffmpeg: str, parts: Sequence[Iterable[bytes]], outs: Sequence[Pa
     with contextlib.ExitStack() as running:
         encoders = [running.enter_context(_Encoder(ffmpeg, out, rate, bitrate_kbps, first=index == 0))
                     for index, out in enumerate(outs)]
-        feeding = [_Feeding(encoder, part, progress if on_block else None)
+
+        def stop_all() -> None:  # a part failed: every other feed then ends at its next write
+            for encoder in encoders:
+                encoder.kill()
+
+        feeding = [_Feeding(encoder, part, progress if on_block else None, stop_all)
                    for encoder, part in zip(encoders[1:], parts[1:])]
+        for feed in feeding:
+            feed.start()
         written = [encoders[0].feed(parts[0], progress if on_block else None)]
         written += [feed.result() for feed in feeding]
         for encoder in encoders:
@@ -117,19 +123,20 @@ def _encode_all(ffmpeg: str, parts: Sequence[Iterable[bytes]], outs: Sequence[Pa
 
 
 class _Feeding(threading.Thread):
-    """Feeds one part to its encoder beside the main thread; `result()` re-raises what went wrong there."""
+    """Feeds one part to its encoder beside the main thread; `result()` re-raises what went wrong there,
+    after `on_failure` has stopped the other encoders, so the main thread learns of it at once."""
 
-    def __init__(self, encoder: "_Encoder", blocks: Iterable[bytes], on_block):
+    def __init__(self, encoder: "_Encoder", blocks: Iterable[bytes], on_block, on_failure: Callable[[], None]):
         super().__init__(daemon=True)
-        self.encoder, self.blocks, self.on_block = encoder, blocks, on_block
+        self.encoder, self.blocks, self.on_block, self.on_failure = encoder, blocks, on_block, on_failure
         self.written, self.problem = 0, None
-        self.start()
 
     def run(self) -> None:
         try:
             self.written = self.encoder.feed(self.blocks, self.on_block)
         except BaseException as problem:  # handed to the main thread
             self.problem = problem
+            self.on_failure()
 
     def result(self) -> int:
         self.join()
@@ -189,10 +196,14 @@ class _Encoder:
             raise EnvironmentProblem(f"ffmpeg could not encode the MP3: {lines[-1]}",
                                      "check that ffmpeg has libmp3lame and the output folder has free space")
 
-    def __exit__(self, *_) -> None:
-        if self.process.returncode is None:  # interrupted: stop it writing a file we are about to delete
+    def kill(self) -> None:
+        """Stop ffmpeg now (its file is about to be deleted); writing to it then breaks the pipe."""
+        if self.process.returncode is None:
             self.process.kill()
             self.process.wait()
+
+    def __exit__(self, *_) -> None:
+        self.kill()  # when left before `finish`: interrupted, or another part failed
         with contextlib.suppress(BrokenPipeError):
             self.process.stdin.close()
         self.log.close()

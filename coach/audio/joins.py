@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from coach.limits import SAMPLE_RATE
+
 JOIN_SILENCE = 8192
 """Samples of digital silence a cut must end: the encoder delay and a few frames' overlap, with room to spare."""
-PART_SAMPLES = 22050 * 240
+PART_SAMPLES = SAMPLE_RATE * 240
 """About how long each part is: four minutes measured fastest on 2 cores for the 24-minute default
 (more parts than cores keep every core busy to the end)."""
 MAX_PARTS = 4

@@ -25,12 +25,36 @@ from coach.errors import EnvironmentProblem
 LAME_TAG_CRC_SPAN = 190
 """The LAME tag's CRC covers the first 190 bytes of the Info frame."""
 TOC_ENTRIES = 100
+CRC_BLOCK = 512
+"""Bytes per block of the side-by-side CRC (`_crc16`)."""
 CHUNK_BYTES = 1 << 20
 MAX_FRAME_BYTES = 1441
 """The largest Layer III frame: 320 kbps at 32 kHz, with padding."""
 _BITRATES_KBPS = {3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1 Layer III
                   2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}  # MPEG-2/2.5
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _byte_table() -> np.ndarray:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return np.array(table, dtype=np.uint16)
+
+
+def _past_zero_block(values: np.ndarray) -> np.ndarray:
+    """Each CRC state in `values` after `CRC_BLOCK` zero bytes (a linear map: tabled per state byte)."""
+    for _ in range(CRC_BLOCK):
+        values = (values >> 8) ^ _TABLE[values & 0xFF]
+    return values
+
+
+_TABLE = _byte_table()
+_PAST_BLOCK_LOW = _past_zero_block(np.arange(256, dtype=np.uint16))
+_PAST_BLOCK_HIGH = _past_zero_block(np.arange(256, dtype=np.uint16) << 8)
 
 
 def samples_per_frame(rate: int) -> int:
@@ -142,26 +166,3 @@ def _crc16(data: bytes, crc: int = 0) -> int:
     for block_crc in crcs.tolist():  # crc(A + B) = crc(A) run through len(B) zero bytes, xor crc(B)
         crc = int(_PAST_BLOCK_LOW[crc & 0xFF] ^ _PAST_BLOCK_HIGH[crc >> 8]) ^ block_crc
     return crc
-
-
-def _byte_table() -> np.ndarray:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-        table.append(crc)
-    return np.array(table, dtype=np.uint16)
-
-
-def _past_zero_block(values: np.ndarray) -> np.ndarray:
-    """Each CRC state in `values` after `CRC_BLOCK` zero bytes (a linear map: tabled per state byte)."""
-    for _ in range(CRC_BLOCK):
-        values = (values >> 8) ^ _TABLE[values & 0xFF]
-    return values
-
-
-CRC_BLOCK = 512
-_TABLE = _byte_table()
-_PAST_BLOCK_LOW = _past_zero_block(np.arange(256, dtype=np.uint16))
-_PAST_BLOCK_HIGH = _past_zero_block(np.arange(256, dtype=np.uint16) << 8)
