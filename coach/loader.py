@@ -36,7 +36,7 @@ SOUND_KEYS = SOUND_ROLES
 PHASES = ("inhale", "hold", "exhale", "hold_after")
 NUMBER_PHRASES = ("numbers", "countdown", "count")
 PHRASE_PLACEHOLDERS = {"step": ("name",), "next": ("name",), "side": ("side",), "switch": ("side",),
-                       "round": ("round", "rounds")}
+                       "round": ("round", "rounds"), "set": ("round", "rounds")}
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 

@@ -36,9 +36,18 @@ def fill(text: str, phrases: Phrases, side: str | None) -> str:
 
 def round_phrase(phrases: Phrases, number: int, rounds: int) -> str:
     """"Round two of two." for a step of several rounds; empty for a single round."""
-    if rounds < 2 or not phrases.round:
+    return _numbered(phrases.round, phrases, number, rounds)
+
+
+def set_phrase(phrases: Phrases, number: int, rounds: int) -> str:
+    """"Set two of two." for a section of several rounds; empty for a single round."""
+    return _numbered(phrases.set, phrases, number, rounds)
+
+
+def _numbered(template: str, phrases: Phrases, number: int, rounds: int) -> str:
+    if rounds < 2 or not template:
         return ""
-    return sentence(phrases.round.replace("{round}", number_word(phrases.numbers, number))
+    return sentence(template.replace("{round}", number_word(phrases.numbers, number))
                     .replace("{rounds}", number_word(phrases.numbers, rounds)))
 
 

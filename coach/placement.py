@@ -68,7 +68,7 @@ class Placing:
             following = sections[index + 1].steps[0] if index + 1 < len(sections) else None
             for number in range(1, section.rounds + 1):
                 self.section_round = number
-                self.say(phrasing.round_phrase(self.phrases, number, section.rounds), "section",
+                self.say(phrasing.set_phrase(self.phrases, number, section.rounds), "section",
                          Where(section.name, round=number, line=section.line))
                 last_round = number == section.rounds
                 for position, step in enumerate(section.steps):

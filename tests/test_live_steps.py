@@ -64,7 +64,7 @@ def test_a_section_of_two_rounds_has_a_step_for_every_time_through():
     assert names == [(None, None, None), ("Pigeon", "right", 1), ("Pigeon", "left", 1),
                      ("Pigeon", "right", 2), ("Pigeon", "left", 2)]
     assert [e.content for e in plan.events if e.role == "section" and e.kind == "speech"] == [
-        "Hips", "Round one of two.", "Round two of two."]
+        "Hips", "Set one of two.", "Set two of two."]
 
 
 def test_phases_count_down_to_the_next_onset():
