@@ -138,6 +138,16 @@ def test_one_mp3_per_routine_keeps_its_chapters_and_routines_share_a_playlist(ex
     assert np.all([(tmp_path / "phone" / path).is_file() for path in paths])
 
 
+def test_a_mistake_in_a_later_routine_exports_nothing(exported, tmp_path):
+    _, env, _, _ = exported
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("title: Broken\nsections:\n  - name: A\n    steps:\n      - {name: B, duraton: 5s}\n")
+    done = subprocess.run([sys.executable, "-m", "coach", "export", str(ROUTINE), str(broken), "--to",
+                           str(tmp_path / "phone")], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 1 and done.stderr.startswith(f"{broken}:5:")
+    assert not (tmp_path / "phone").exists()
+
+
 def test_every_track_carries_the_same_deterministic_cover(exported, tmp_path):
     _, env, _, _ = exported
     for name in ("a", "b"):

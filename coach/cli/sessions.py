@@ -97,17 +97,18 @@ def export(routines: tuple[str, ...], folder: str, split: str | None, length: st
     from coach.speech.engines import choose
 
     target, options, cache = Path(folder), options_from(length, include), ClipCache(default_dir())
-    entries, changed = [], 0
-    for name in routines:
-        loaded = load_routine(name)
-        spec = choose(loaded.voice, engine, voice, rate)
+    # Every routine and voice is checked before anything is written: a mistake in the last routine
+    # must not leave the folder half exported.
+    loaded_all = [load_routine(name) for name in routines]
+    specs = [choose(loaded.voice, engine, voice, rate) for loaded in loaded_all]
+    entries = []
+    for loaded, spec in zip(loaded_all, specs):
         written, listed = export_routine(loaded, options, spec, int(bitrate), cache, target, split is not None,
                                          stage(), chapters)
         entries += listed
         for item in written:
-            changed += item.changed
             click.echo(f"{item.path}: {'written' if item.changed else 'unchanged'}")
-    playlist_name = Path(load_routine(routines[0]).path).stem if len(routines) == 1 else "coach"
+    playlist_name = Path(loaded_all[0].path).stem if len(routines) == 1 else "coach"
     item = write_playlist(target, playlist_name, entries)
     click.echo(f"{item.path}: {'written' if item.changed else 'unchanged'}")
 
