@@ -7,7 +7,7 @@ import sys
 import click
 
 from coach.cli.shared import (ENGINE, LENGTH, RATE, ROUTINE, ROUTINES, VOICE, WITH, cli, compile_loaded,
-                              complete_builtin, exact_plan, options_from, warn)
+                              complete_builtin, exact_plan, options_from, warn, warn_about)
 from coach.errors import EXIT_ROUTINE, CoachError
 from coach.limits import SAMPLE_RATE
 
@@ -40,8 +40,7 @@ def plan(routine: str | None, as_json: bool, exact: bool, stats: bool, length: s
         timeline, estimated = _planned(routine, length, include, engine, voice, rate)
     shown = to_json(timeline) if as_json else to_stats_table(timeline) if stats else to_table(timeline)
     click.echo(shown, nl=False)
-    warn(timeline.path, timeline.warnings)
-    warn(timeline.path, timeline.notes, "note")
+    warn_about(timeline)
     if estimated:
         phrases = "every phrase" if estimated < 0 else plural(estimated, "phrase")
         click.echo(f"times estimated for {phrases} from the speaking rate; --exact synthesizes them", err=True)

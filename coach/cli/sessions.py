@@ -7,7 +7,7 @@ import sys
 import click
 
 from coach.cli.shared import (BITRATE, CHAPTERS, ENGINE, LENGTH, RATE, ROUTINE, VOICE, WITH, cli, complete_routine,
-                              mp3_options, options_from, report, stage, warn)
+                              mp3_options, options_from, report, stage, warn_about)
 from coach.errors import UsageError
 
 
@@ -151,5 +151,4 @@ def speak(routine: str | None, length: str | None, include: tuple[str, ...], sta
         session.close()
     placed = session.placed  # the warnings of what was placed, once the screen is the terminal's again
     if placed is not None:
-        warn(loaded.path, placed.timeline.warnings)
-        warn(loaded.path, placed.timeline.notes, "note")
+        warn_about(placed.timeline)

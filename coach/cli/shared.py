@@ -92,6 +92,12 @@ def warn(path: str, warnings, kind: str = "warning") -> None:
         click.echo(warning_line(path, warning, kind), err=True)
 
 
+def warn_about(timeline) -> None:
+    """A compiled session's warnings, then its notes: what every command that makes one prints."""
+    warn(timeline.path, timeline.warnings)
+    warn(timeline.path, timeline.notes, "note")
+
+
 def report(done, detail: str = "") -> None:
     from coach.durations import format_seconds
     from coach.wording import plural
@@ -102,8 +108,7 @@ def report(done, detail: str = "") -> None:
     timeline = done.timeline
     click.echo(f"{done.output}: {format_seconds(timeline.duration / SAMPLE_RATE)}, "
                f"{plural(len(timeline.chapters), 'section')}{detail}")
-    warn(timeline.path, timeline.warnings)
-    warn(timeline.path, timeline.notes, "note")
+    warn_about(timeline)
 
 
 def complete_builtin(context, parameter, incomplete):
