@@ -7,64 +7,114 @@ target loudness without its peaks passing the delivery ceiling (see
 its loudness); scaling it down to fit would leave it quiet, so its
 loudest moments are turned down instead, by a gain that is smooth over a few
 milliseconds and reaches each peak before the peak does (look-ahead).
+
+The clip is K-weighted and oversampled once. The limiter's gain varies
+slowly next to the signal, so each trial ceiling is measured on those
+(weighted signal times gain, oversampled signal times interpolated gain) for
+the cost of a few passes over the samples, where measuring the limited clip
+afresh would take two FFTs; the result is measured exactly once, at the end.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
-from coach.audio.loudness import integrated_lufs, true_peak_dbfs
+from coach.audio.loudness import OVERSAMPLING, k_weighted, oversampled, true_peak_dbfs, weighted_lufs
 from coach.limits import SAMPLE_RATE
 
 WINDOW_S = 0.003
 """The limiter's gain falls over this long before a peak and recovers over as long after it. Shorter
 than a voice's pitch period, so it turns down single glottal peaks rather than whole syllables (which
 would lower the loudness as much as the peaks)."""
-PASSES = 4
-"""Rounds of limit, relevel, measure at most."""
+_WIDTH = int(WINDOW_S * SAMPLE_RATE) | 1
+PASSES = 8
+"""Trial ceilings at most (two to four for speech)."""
 CONVERGED_DB = 0.05
+_STEPS = np.arange(OVERSAMPLING) / OVERSAMPLING
+_CANDIDATE_DB = -3.0
+"""A trial's true peak is sought among the points this close to its ceiling or above: the limiter
+brings the loudest of them to the ceiling, so no quieter point can be the peak."""
 
 
 def levelled(samples: np.ndarray, lufs: float, peak_dbtp: float) -> np.ndarray:
     """`samples` (float, full scale 1) at `lufs` integrated with a true peak of at most `peak_dbtp`.
 
     The limiter's ceiling is found by the secant method on how far the relevelled true peak rises
-    over `peak_dbtp` (two or three rounds for speech). Where `PASSES` rounds do not get there, the
-    rest is taken off the loudness, so the ceiling always holds. ValueError for a clip too quiet to measure.
+    over `peak_dbtp`. Whatever is left over at the end (the trials' small measuring error, or a
+    clip no ceiling brings under) is taken off the loudness, so the ceiling always holds.
+    ValueError for a clip too quiet to measure.
     """
-    start = _at(samples, lufs)
-    out, over = start, _over(start, peak_dbtp)
-    tried = [(peak_dbtp + over, over)]  # no limiting is a ceiling at the clip's own peak
+    clip = _Clip(samples, lufs)
+    envelope, gain, over = None, 1.0, clip.peak_db - peak_dbtp
+    tried = [(clip.peak_db, over)]  # no limiting is a ceiling at the clip's own peak
     ceiling = peak_dbtp
     for _ in range(PASSES):
         if over <= CONVERGED_DB:
             break
-        out = _at(limited(start, _gain(ceiling)), lufs)
-        over = _over(out, peak_dbtp)
+        envelope, gain, peak = clip.limited_at(ceiling)
+        over = peak - peak_dbtp
         tried.append((ceiling, over))
         (c0, f0), (c1, f1) = tried[-2:]
         slope = (f1 - f0) / (c1 - c0) if c1 != c0 else 1.0
         ceiling = c1 - (f1 + CONVERGED_DB / 2) / slope if slope > 0.1 else c1 - f1
-    return out * _gain(min(0.0, -over))
+    out = clip.samples * gain if envelope is None else clip.samples * envelope * gain
+    return out * _gain(min(0.0, peak_dbtp - true_peak_dbfs(out, SAMPLE_RATE)))
 
 
-def _over(samples: np.ndarray, peak_dbtp: float) -> float:
-    return true_peak_dbfs(samples, SAMPLE_RATE) - peak_dbtp
+class _Clip:
+    """A clip brought to `lufs`, with what every trial ceiling is measured on."""
+
+    def __init__(self, samples: np.ndarray, lufs: float):
+        weighted = k_weighted(samples, SAMPLE_RATE)
+        loudness = weighted_lufs(weighted, SAMPLE_RATE)
+        if loudness == -math.inf:
+            raise ValueError("it is too quiet to hear")
+        scale = _gain(lufs - loudness)
+        self.lufs = lufs
+        self.samples, self.weighted = samples * scale, weighted * scale
+        self.points = np.abs(oversampled(self.samples)).reshape(-1, OVERSAMPLING)
+        # The highest point from each sample up to the next: what the gain at that sample must bring down.
+        columns = [self.points[:, column] for column in range(OVERSAMPLING)]
+        self.peaks = np.maximum(functools.reduce(np.maximum, columns), np.append(columns[0][1:], 0.0))
+        self.highest = _highest_near(self.peaks)
+
+    @property
+    def peak_db(self) -> float:
+        """The true peak in dBFS with no limiting."""
+        return 20 * math.log10(float(self.peaks.max()))
+
+    def limited_at(self, ceiling_db: float) -> tuple[np.ndarray, float, float]:
+        """The limiter's gain for `ceiling_db`, the gain that brings the limited clip back to `lufs`,
+        and the resulting true peak in dBFS."""
+        ceiling = _gain(ceiling_db)
+        envelope = _envelope(self.highest, ceiling)
+        gain = _gain(self.lufs - weighted_lufs(self.weighted * envelope, SAMPLE_RATE))
+        loud = np.flatnonzero(self.peaks >= ceiling * _gain(_CANDIDATE_DB))
+        start, end = envelope[loud], envelope[np.minimum(loud + 1, len(envelope) - 1)]
+        peak = float((self.points[loud] * (start[:, None] + (end - start)[:, None] * _STEPS)).max(initial=0.0))
+        return envelope, gain, 20 * math.log10(max(peak, ceiling * _gain(_CANDIDATE_DB)) * gain)
 
 
-def limited(samples: np.ndarray, ceiling: float) -> np.ndarray:
-    """Samples above `ceiling` turned down by a smooth gain (a minimum filter, then a moving average).
+def _highest_near(peaks: np.ndarray) -> np.ndarray:
+    """The highest of `peaks` within half the limiter's window of each sample, and half a window past
+    each end (so the ends are averaged over minima too in `_envelope`)."""
+    half = _WIDTH // 2
+    return -_running_min(np.pad(-peaks, 2 * half), _WIDTH)
+
+
+def _envelope(highest: np.ndarray, ceiling: float) -> np.ndarray:
+    """A smooth gain that brings every peak to at most `ceiling`, from `_highest_near` the peaks: the
+    smallest gain each sample's window needs, averaged over a window.
 
     Every point of the averaged gain is a mean of minima that each include
-    that point's own required gain, so no sample ends above the ceiling.
+    that point's own required gain, so no peak ends above the ceiling.
     """
-    width = int(WINDOW_S * SAMPLE_RATE) | 1
-    half = width // 2
-    needed = np.minimum(1.0, ceiling / np.maximum(np.abs(samples), 1e-12))
-    # Minima reach half a window past each end, so the ends are averaged over minima too.
-    floor = _running_min(np.pad(needed, 2 * half, constant_values=1.0), width)
+    floor = np.minimum(1.0, ceiling / np.maximum(highest, 1e-12))
     sums = np.concatenate(([0.0], np.cumsum(floor)))
-    return samples * (sums[width:] - sums[:-width]) / width
+    return (sums[_WIDTH:] - sums[:-_WIDTH]) / _WIDTH
 
 
 def _running_min(values: np.ndarray, width: int) -> np.ndarray:
@@ -75,13 +125,6 @@ def _running_min(values: np.ndarray, width: int) -> np.ndarray:
     ahead = np.minimum.accumulate(padded, axis=1).ravel()
     behind = np.minimum.accumulate(padded[:, ::-1], axis=1)[:, ::-1].ravel()
     return np.minimum(behind[:count], ahead[width - 1:width - 1 + count])
-
-
-def _at(samples: np.ndarray, lufs: float) -> np.ndarray:
-    loudness = integrated_lufs(samples, SAMPLE_RATE)
-    if loudness == float("-inf"):
-        raise ValueError("it is too quiet to hear")
-    return samples * _gain(lufs - loudness)
 
 
 def _gain(decibels: float) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -53,16 +53,25 @@ def integrated_lufs(samples: np.ndarray, rate: int) -> float:
     own length, so cue words can be matched to each other. Returns -inf when
     no block passes the absolute gate: silence has no loudness to match.
     """
-    if not len(samples):
-        return -math.inf
     hop = hop_samples(rate)
-    if len(samples) < HOPS_PER_BLOCK * hop:
-        (weighted,) = _k_weighted(samples, rate, hop)  # one piece: the window fits the whole clip
-        powers = np.array([np.mean(np.square(weighted))])
-    else:
-        hop_powers = np.concatenate([_hop_mean_squares(piece, hop) for piece in _k_weighted(samples, rate, hop)])
-        powers = np.convolve(hop_powers, np.full(HOPS_PER_BLOCK, 1 / HOPS_PER_BLOCK), mode="valid")
-    return gated_lufs(powers)
+    return _gated(_k_weighted(samples, rate, hop), len(samples), hop)
+
+
+def weighted_lufs(weighted: np.ndarray, rate: int) -> float:
+    """`integrated_lufs` of a signal from its whole K-weighted signal (`k_weighted`): a clip weighted once
+    can be measured again after a gain that varies slowly (the limiter's) by weighting the gain alone."""
+    return _gated([weighted], len(weighted), hop_samples(rate))
+
+
+def _gated(pieces: Iterable[np.ndarray], length: int, hop: int) -> float:
+    """Loudness of a K-weighted signal `length` samples long, given in consecutive pieces (see `_k_weighted`)."""
+    if not length:
+        return -math.inf
+    if length < HOPS_PER_BLOCK * hop:
+        (weighted,) = pieces  # one piece: the window fits the whole clip
+        return gated_lufs(np.array([np.mean(np.square(weighted))]))
+    hop_powers = np.concatenate([_hop_mean_squares(piece, hop) for piece in pieces])
+    return gated_lufs(np.convolve(hop_powers, np.full(HOPS_PER_BLOCK, 1 / HOPS_PER_BLOCK), mode="valid"))
 
 
 def hop_samples(rate: int) -> int:
@@ -88,12 +97,23 @@ def k_weighted(samples: np.ndarray, rate: int) -> np.ndarray:
 def true_peak_dbfs(samples: np.ndarray, rate: int) -> float:
     """Highest absolute value of the signal oversampled 4x (BS.1770-4 Annex 2), in dBFS; -inf for silence.
 
-    Oversampling is ideal band-limited interpolation: each window's spectrum
-    is zero-padded to four times its length. `rate` is accepted for symmetry
-    with `integrated_lufs`; the measure does not depend on it.
+    `rate` is accepted for symmetry with `integrated_lufs`; the measure does not depend on it.
     """
-    peak = 0.0
+    peak = max((float(np.abs(piece).max()) for piece in _oversampled(samples)), default=0.0)
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def oversampled(samples: np.ndarray) -> np.ndarray:
+    """The whole signal oversampled `OVERSAMPLING` times (single precision): sample i's value and the
+    points after it up to sample i + 1 are row i of `.reshape(-1, OVERSAMPLING)`."""
+    return np.concatenate([np.zeros(0, np.float32), *_oversampled(samples)])
+
+
+def _oversampled(samples: np.ndarray) -> Iterator[np.ndarray]:
+    """The signal oversampled, in consecutive pieces, by ideal band-limited interpolation: each window's
+    spectrum is zero-padded to four times its length."""
     size = _window_size(len(samples), _PEAK_MARGIN_SAMPLES, 1)
+    start = OVERSAMPLING * _PEAK_MARGIN_SAMPLES
     for segment, kept in _segments(samples, size, _PEAK_MARGIN_SAMPLES, 1):
         # Single precision makes numpy's FFTs 3x faster here, at an error near 1e-5 dB.
         spectrum = np.fft.rfft(segment.astype(np.float32))
@@ -101,9 +121,7 @@ def true_peak_dbfs(samples: np.ndarray, rate: int) -> float:
         # interior bin, irfft mirrors it, so halve it to keep its energy right.
         spectrum[-1] *= 0.5
         upsampled = np.fft.irfft(spectrum, OVERSAMPLING * len(segment)) * OVERSAMPLING
-        start = OVERSAMPLING * _PEAK_MARGIN_SAMPLES
-        peak = max(peak, float(np.abs(upsampled[start : start + OVERSAMPLING * kept]).max()))
-    return 20 * math.log10(peak) if peak > 0 else -math.inf
+        yield upsampled[start : start + OVERSAMPLING * kept]
 
 
 def _k_weighted(samples: np.ndarray, rate: int, hop: int) -> Iterator[np.ndarray]:
@@ -129,13 +147,22 @@ def _k_weighted(samples: np.ndarray, rate: int, hop: int) -> Iterator[np.ndarray
 
 @functools.lru_cache(maxsize=32)
 def _k_gain(size: int, rate: int) -> np.ndarray:
-    """|H(f)| of the reference K-weighting cascade at the rFFT bins of a `size`-sample window."""
-    frequencies = np.fft.rfftfreq(size, 1 / rate)
-    z_inverse = np.exp(-2j * np.pi * frequencies / _K_REFERENCE_RATE)
-    response = np.ones_like(z_inverse)
+    """|H(f)| of the reference K-weighting cascade at the rFFT bins of a `size`-sample window.
+
+    In real arithmetic on one sine per bin (see `_squared_magnitude`): evaluating the complex
+    polynomials took as long as the rest of weighting a clip (each clip has its own window size)."""
+    half_angle = np.sin(np.pi * np.fft.rfftfreq(size, 1 / rate) / _K_REFERENCE_RATE)
+    power = np.ones_like(half_angle)
     for b, a in _K_STAGES:
-        response *= np.polyval(b[::-1], z_inverse) / np.polyval(a[::-1], z_inverse)
-    return np.abs(response)
+        power *= _squared_magnitude(b, half_angle * half_angle) / _squared_magnitude(a, half_angle * half_angle)
+    return np.sqrt(power)
+
+
+def _squared_magnitude(coefficients: tuple[float, float, float], s: np.ndarray) -> np.ndarray:
+    """|c0 + c1 z + c2 z^2|^2 on the unit circle at z = exp(-i w), with s = sin^2(w / 2): written in s,
+    the high-pass's zeros at 0 Hz cancel exactly instead of leaving rounding error near them."""
+    c0, c1, c2 = coefficients
+    return (c0 + c1 + c2) ** 2 - 4 * s * (c0 * c1 + c1 * c2 + 4 * c0 * c2) + 16 * c0 * c2 * s * s
 
 
 def _window_size(length: int, margin: int, step: int) -> int:
