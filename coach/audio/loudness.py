@@ -36,7 +36,10 @@ _K_STAGES = (
 _LOUDNESS_OFFSET = -0.691
 """Makes a 1 kHz sine read its RMS level in dBFS (K-weighting gains 0.691 dB there)."""
 
-_FFT_SIZE = 1 << 18
+_FFT_SIZE = 1 << 16
+"""Windows are powers of two up to this: numpy's FFTs are fastest at those sizes and keep their plans,
+and `_k_gain` its responses, for the few sizes there are. Windows sized to each clip took twice as
+long; larger windows were slower on long signals too."""
 _K_MARGIN_SECONDS = 0.25
 """60 time constants of the K-weighting's slowest pole (radius 0.995 at 48 kHz):
 circular wrap-around never reaches the samples kept (window seams move a
@@ -166,24 +169,8 @@ def _squared_magnitude(coefficients: tuple[float, float, float], s: np.ndarray) 
 
 
 def _window_size(length: int, margin: int, step: int) -> int:
-    """`_FFT_SIZE`, or for a short signal the smallest fast FFT size that holds it whole with both margins."""
-    return min(_FFT_SIZE, _fast_size(length + 2 * margin + step))
-
-
-@functools.lru_cache(maxsize=1024)
-def _fast_size(least: int) -> int:
-    """The smallest 2^a 3^b 5^c no less than `least`: FFTs of these sizes are fast, and they lie much
-    closer above a clip's length than the next power of two (a 3 s clip's 4x oversampling costs half)."""
-    best = 1 << max(0, least - 1).bit_length()
-    fives = 1
-    while fives < best:
-        threes = fives
-        while threes < best:
-            size = threes << max(0, -(-least // threes) - 1).bit_length()
-            best = min(best, size)
-            threes *= 3
-        fives *= 5
-    return best
+    """`_FFT_SIZE`, or for a short signal the smallest power of two that holds it whole with both margins."""
+    return min(_FFT_SIZE, 1 << (length + 2 * margin + step - 1).bit_length())
 
 
 def _segments(samples: np.ndarray, size: int, margin: int, step: int) -> Iterator[tuple[np.ndarray, int]]:

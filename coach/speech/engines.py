@@ -22,6 +22,7 @@ from pathlib import Path
 from coach.errors import EnvironmentProblem, quoted
 from coach.routine import Voice
 from coach.speech import piper
+from coach.speech.espeak import EspeakSpeaker, espeak_version
 from coach.timeline import CompileWarning
 
 ENGINE_NAMES = ("pyttsx3", "espeak-ng", "piper")
@@ -130,17 +131,10 @@ def _fix_for(engine: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _engine_version(engine: str) -> str:
-    espeak = _espeak_version()
+    espeak = espeak_version()
     if engine == "espeak-ng":
         return espeak
     return f"{metadata.version('pyttsx3')} {sys.platform} {espeak if sys.platform.startswith('linux') else ''}".strip()
-
-
-def _espeak_version() -> str:
-    if not shutil.which("espeak-ng"):
-        return "unknown"
-    done = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, timeout=30)
-    return done.stdout.split("Data at")[0].strip()
 
 
 class Speaker:
@@ -149,7 +143,9 @@ class Speaker:
     def __init__(self, spec: EngineSpec, threads: int = 1):
         """`threads`: how many cores a neural engine (Piper) may use for one phrase."""
         self.spec, self.threads = spec, threads
-        self.pyttsx3 = self.piper = None
+        self.pyttsx3 = self.piper = self.espeak = None
+        if spec.engine == "espeak-ng":
+            self.espeak = EspeakSpeaker(spec.voice or spec.language, spec.rate, round(spec.volume * 100))
         if spec.engine == "piper":
             self.piper = piper.PiperSpeaker(Path(spec.voice), spec.rate, spec.volume, threads)
         if spec.engine == "pyttsx3":
@@ -162,8 +158,8 @@ class Speaker:
         """Write `text` as speech into an audio file at (or next to) `path`; returns the file."""
         if self.piper is not None:
             return self.piper.speak_to_file(text, path)
-        if self.pyttsx3 is None:
-            return self._espeak(text, path)
+        if self.espeak is not None:
+            return self.espeak.speak_to_file(text, path)
         for _ in range(PYTTSX3_ATTEMPTS):
             path.unlink(missing_ok=True)
             self.finished.clear()
@@ -185,15 +181,6 @@ class Speaker:
         clip = AudioSegment.from_file(str(path))
         expected = estimate(self.spec.rate)(text)
         return clip.max > 0 and clip.duration_seconds >= PLAUSIBLE_FRACTION * expected
-
-    def _espeak(self, text: str, path: Path) -> Path:
-        command = ["espeak-ng", "-s", str(self.spec.rate), "-a", str(round(self.spec.volume * 100)), "-w", str(path)]
-        if self.spec.voice or self.spec.language:
-            command += ["-v", self.spec.voice or self.spec.language]
-        done = subprocess.run(command + ["--", text], capture_output=True, text=True, timeout=60)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr.strip() or f"espeak-ng exited with {done.returncode}")
-        return path
 
     def _configure_pyttsx3(self) -> None:
         engine = self.pyttsx3
