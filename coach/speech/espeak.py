@@ -3,10 +3,10 @@
 Starting the `espeak-ng` program takes 8 ms, most of a short phrase's
 synthesis. Each worker instead starts `espeakserver` once, which loads the
 library and says each phrase in a fork of itself: the same samples as the
-program, in under half the time (4 ms against 11 ms a phrase here). Where the library cannot be used (not
-found, another version than the program, no `fork`) the program is run per
-phrase, and so it is for a phrase the server cannot say, so that the
-program says what is wrong.
+program, in under half the time (4 ms against 11 ms a phrase here). Where
+the library cannot be used (not found, another version than the program, no
+`fork`) the program is run per phrase, and so it is for a phrase the server
+cannot say, so that the program says what is wrong.
 """
 
 from __future__ import annotations
