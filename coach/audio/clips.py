@@ -28,7 +28,8 @@ FADE_OUT_MS = 8
 MIN_AUDIBLE_MS = 10
 """A clip must sound at least this long once trimmed: shorter is a glitch, not a cue."""
 PROCESSING = (f"trim {TRIM_BELOW_PEAK_DB} level {SPEECH_LUFS}/{SPEECH_PEAK_DBTP} sounds {SOUND_LUFS}/{SOUND_PEAK_DBTP} "
-              f"limit {limiter.WINDOW_S}x{limiter.PASSES} fade {FADE_OUT_MS} rate {SAMPLE_RATE}")
+              f"true-peak limit {limiter.WINDOW_S}x{limiter.PASSES} from {limiter.FIRST_TRIAL_SHARE} to "
+              f"{limiter.CONVERGED_DB} fade {FADE_OUT_MS} rate {SAMPLE_RATE}")
 """Part of every cached clip's key: changing how clips are made never reuses old ones."""
 
 

@@ -31,8 +31,12 @@ than a voice's pitch period, so it turns down single glottal peaks rather than w
 would lower the loudness as much as the peaks)."""
 _WIDTH = int(WINDOW_S * SAMPLE_RATE) | 1
 PASSES = 8
-"""Trial ceilings at most (two to four for speech)."""
+"""Trial ceilings at most (one to three for speech)."""
 CONVERGED_DB = 0.05
+FIRST_TRIAL_SHARE = 0.6
+"""The first trial ceiling lies this share of the clip's excess peak under the wanted peak: limiting
+lowers the loudness too, so the relevelled peak rises again by about 40% of what the ceiling took.
+Speech then needs 2.1 trials a phrase (3.6 starting from the wanted peak itself)."""
 _STEPS = np.arange(OVERSAMPLING) / OVERSAMPLING
 _CANDIDATE_DB = -3.0
 """A trial's true peak is sought among the points this close to its ceiling or above: the limiter
@@ -50,7 +54,7 @@ def levelled(samples: np.ndarray, lufs: float, peak_dbtp: float) -> np.ndarray:
     clip = _Clip(samples, lufs)
     envelope, gain, over = None, 1.0, clip.peak_db - peak_dbtp
     tried = [(clip.peak_db, over)]  # no limiting is a ceiling at the clip's own peak
-    ceiling = peak_dbtp
+    ceiling = peak_dbtp - FIRST_TRIAL_SHARE * max(over, 0.0)
     for _ in range(PASSES):
         if over <= CONVERGED_DB:
             break
