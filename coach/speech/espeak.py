@@ -36,7 +36,9 @@ class EspeakSpeaker:
         samples = self._server.say(self.voice, self.rate, self.amplitude, text) if self._server else None
         if samples is None:
             return self._run_program(text, path)
-        with wave.open(str(path), "wb") as out:
+        # The file first: a folder removed under a stopping render is then a plain OSError, where
+        # wave.open(path) would leave a half-made writer complaining from its finalizer.
+        with open(path, "wb") as file, wave.open(file, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(self._server.sample_rate)

@@ -125,7 +125,7 @@ class PiperSpeaker:
         self.config = SynthesisConfig(length_scale=NEUTRAL_RATE_WPM / rate, volume=volume)
 
     def speak_to_file(self, text: str, path: Path) -> Path:
-        with wave.open(str(path), "wb") as out:
+        with open(path, "wb") as file, wave.open(file, "wb") as out:  # see EspeakSpeaker.speak_to_file
             self.voice.synthesize_wav(text, out, syn_config=self.config)
         return path
 
