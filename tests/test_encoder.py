@@ -11,7 +11,7 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
-from coach.audio.encoder import encode_mp3, encode_mp3_parts
+from coach.audio.encoder import BITRATES_KBPS, encode_mp3, encode_mp3_parts
 from coach.audio.id3 import ChapterMark, Tags, tag_length
 from coach.errors import EnvironmentProblem, UsageError
 
@@ -253,6 +253,16 @@ def test_parts_encoded_side_by_side_join_into_the_same_track(tmp_path):
     for second in BURSTS_S:
         assert abs(onset(pcm, second) - onset(whole, second)) <= RATE * 0.002
         assert abs(onset(pcm, second) - round(second * RATE)) <= RATE * 0.002
+
+
+@pytest.mark.parametrize("kbps", BITRATES_KBPS[RATE])
+def test_parts_join_at_every_bitrate(tmp_path, kbps):
+    """Below 56 kbps ffmpeg's Info frame has a higher bitrate than the audio frames after it."""
+    samples = bursts_pcm()
+    joined = tmp_path / "joined.mp3"
+    encode_mp3_parts([as_blocks(part) for part in np.split(samples, [576 * 100])], joined, rate=RATE, tags=TAGS,
+                     chapters=CHAPTERS, bitrate_kbps=kbps)
+    assert len(decode(joined)) == len(samples)
 
 
 def test_the_joined_info_header_counts_every_frame_and_checksums_every_byte(tmp_path):

@@ -88,7 +88,7 @@ def join_parts(parts: list[Path], keep: list[int | None], out: Path, samples: in
 class _Frames:
     """The MPEG audio frames of one ffmpeg output (no ID3 tag: we never let ffmpeg write one), read in chunks.
 
-    A track's frames differ only in their padding bit, so each header is checked against the
+    A track's audio frames differ only in their padding bit, so each header is checked against the
     first one's in a few byte comparisons, and the kept frames are copied a chunk at a time: joining
     a 25-minute track took 0.1 s parsing and copying each frame, 0.07 s so (the rest is the CRC).
     """
@@ -98,8 +98,17 @@ class _Frames:
         self.header = self.size = None
 
     def first(self) -> bytes:
-        """The first frame (ffmpeg's Info frame), or nothing for an empty output."""
-        return next((run for run, _ in self.runs(1)), b"")
+        """The first frame, ffmpeg's Info frame (or nothing, for an empty output). At a low bitrate
+        the Info tag does not fit a frame of the track's own, and ffmpeg gives it a higher one:
+        the header the audio frames share is learned after it."""
+        self.buffer += self.source.read(CHUNK_BYTES)
+        if not self.buffer:
+            return b""
+        size = _frame_size(self.buffer[:4])
+        if size is None or size > len(self.buffer):
+            raise _unreadable()
+        info, self.buffer = self.buffer[:size], self.buffer[size:]
+        return info
 
     def runs(self, count: int | None) -> Iterator[tuple[bytes, list[int]]]:
         """The next `count` frames (None: all), as chunks of whole frames with where each frame starts."""
