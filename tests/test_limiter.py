@@ -42,3 +42,27 @@ def test_espeak_speech_reaches_its_loudness_under_its_peak(tmp_path, text):
     # Limiting a long phrase's loud syllables lowers its loudness too, so it may stop short of -16
     # (the chapter gain makes that up); never far short, since the ceiling is found, not guessed.
     assert SPEECH_LUFS - 1.0 <= integrated_lufs(out, RATE) <= SPEECH_LUFS + 0.05
+
+
+@pytest.mark.parametrize("name,samples", [
+    ("a lone click", np.r_[np.zeros(100), 1.0, np.zeros(100)]),
+    ("a hum on a DC offset", 0.5 + 0.01 * np.sin(2 * np.pi * 1000 * np.arange(RATE) / RATE)),
+    ("a beep on a DC offset", 0.3 + 0.2 * np.sin(2 * np.pi * 880 * np.arange(RATE) / RATE) * (np.arange(RATE) < RATE // 3)),
+])
+def test_a_clip_no_ceiling_brings_under_is_turned_down_instead(name, samples):
+    """Limiting lowers such a clip's loudness as much as its peak: the rest is taken off the loudness,
+    never leaving a clip that is not a number (which would cache as silence)."""
+    out = levelled(samples, SPEECH_LUFS, SPEECH_PEAK_DBTP)
+    assert np.isfinite(out).all() and np.abs(out).max() > 0
+    assert true_peak_dbfs(out, RATE) <= SPEECH_PEAK_DBTP + 1e-4
+    assert integrated_lufs(out, RATE) < SPEECH_LUFS
+
+
+def test_a_limited_clip_lands_near_its_ceiling_not_far_under_it():
+    """Each trial's best is kept, but the search goes on while the peak lies far under the ceiling."""
+    rng = np.random.default_rng(7)
+    voiced = np.sin(2 * np.pi * 150 * np.arange(RATE) / RATE) * 0.1 + rng.standard_normal(RATE) * 0.01
+    voiced[::RATE // 20] += 0.8  # a few sharp peaks far above the rest
+    out = levelled(voiced, SPEECH_LUFS, SPEECH_PEAK_DBTP)
+    assert SPEECH_PEAK_DBTP - 0.3 <= true_peak_dbfs(out, RATE) <= SPEECH_PEAK_DBTP + 1e-4
+    assert integrated_lufs(out, RATE) == pytest.approx(SPEECH_LUFS, abs=0.1)

@@ -27,9 +27,11 @@ TRIM_BELOW_PEAK_DB = 40
 FADE_OUT_MS = 8
 MIN_AUDIBLE_MS = 10
 """A clip must sound at least this long once trimmed: shorter is a glitch, not a cue."""
+LEVELLING_VERSION = 3
+"""Counts the changes to how a clip's samples are computed that its constants do not show (the
+limiter's search, the loudness windows): raise it with each one."""
 PROCESSING = (f"trim {TRIM_BELOW_PEAK_DB} level {SPEECH_LUFS}/{SPEECH_PEAK_DBTP} sounds {SOUND_LUFS}/{SOUND_PEAK_DBTP} "
-              f"true-peak limit {limiter.WINDOW_S}x{limiter.PASSES} from {limiter.FIRST_TRIAL_SHARE} to "
-              f"{limiter.CONVERGED_DB} fade {FADE_OUT_MS} rate {SAMPLE_RATE}")
+              f"levelling {LEVELLING_VERSION} limit {limiter.WINDOW_S} fade {FADE_OUT_MS} rate {SAMPLE_RATE}")
 """Part of every cached clip's key: changing how clips are made never reuses old ones."""
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,6 +34,9 @@ _WIDTH = int(WINDOW_S * SAMPLE_RATE) | 1
 PASSES = 8
 """Trial ceilings at most (one to three for speech)."""
 CONVERGED_DB = 0.05
+UNDERSHOOT_DB = 0.25
+"""A trial whose true peak lands this far under the wanted one is kept: a quarter decibel more
+limiting than needed is not heard, and searching on costs another trial."""
 FIRST_TRIAL_SHARE = 0.6
 """The first trial ceiling lies this share of the clip's excess peak under the wanted peak: limiting
 lowers the loudness too, so the relevelled peak rises again by about 40% of what the ceiling took.
@@ -47,25 +51,42 @@ def levelled(samples: np.ndarray, lufs: float, peak_dbtp: float) -> np.ndarray:
     """`samples` (float, full scale 1) at `lufs` integrated with a true peak of at most `peak_dbtp`.
 
     The limiter's ceiling is found by the secant method on how far the relevelled true peak rises
-    over `peak_dbtp`. Whatever is left over at the end (the trials' small measuring error, or a
-    clip no ceiling brings under) is taken off the loudness, so the ceiling always holds.
-    ValueError for a clip too quiet to measure.
+    over `peak_dbtp`, and the best trial kept. Whatever is left over at the end (the trials' small
+    measuring error, or a clip no ceiling brings under, such as a click or a sound on a DC offset)
+    is taken off the loudness, so the ceiling always holds. ValueError for a clip too quiet to measure.
     """
     clip = _Clip(samples, lufs)
-    envelope, gain, over = None, 1.0, clip.peak_db - peak_dbtp
-    tried = [(clip.peak_db, over)]  # no limiting is a ceiling at the clip's own peak
-    ceiling = peak_dbtp - FIRST_TRIAL_SHARE * max(over, 0.0)
-    for _ in range(PASSES):
-        if over <= CONVERGED_DB:
+    best = _Trial(1.0, 1.0, clip.peak_db - peak_dbtp)  # no limiting: a ceiling at the clip's own peak
+    tried = [(clip.peak_db, best.over)]
+    ceiling = max(lufs, peak_dbtp - FIRST_TRIAL_SHARE * best.over)  # under its loudness, nothing is left
+    for _ in range(PASSES if best.over > CONVERGED_DB else 0):
+        trial = clip.limited_at(ceiling, peak_dbtp)
+        if trial is None:
             break
-        envelope, gain, peak = clip.limited_at(ceiling)
-        over = peak - peak_dbtp
-        tried.append((ceiling, over))
+        best = min(best, trial, key=_Trial.cost)
+        if -UNDERSHOOT_DB <= trial.over <= CONVERGED_DB:
+            break
+        tried.append((ceiling, trial.over))
         (c0, f0), (c1, f1) = tried[-2:]
         slope = (f1 - f0) / (c1 - c0) if c1 != c0 else 1.0
-        ceiling = c1 - (f1 + CONVERGED_DB / 2) / slope if slope > 0.1 else c1 - f1
-    out = clip.samples * gain if envelope is None else clip.samples * envelope * gain
+        ceiling = max(lufs, c1 - (f1 + CONVERGED_DB / 2) / slope if slope > 0.1 else c1 - f1)
+        if ceiling == c1 or not math.isfinite(ceiling):
+            break
+    out = clip.samples * best.envelope * best.gain
     return out * _gain(min(0.0, peak_dbtp - true_peak_dbfs(out, SAMPLE_RATE)))
+
+
+class _Trial(NamedTuple):
+    """One ceiling tried: the limiter's gain, the gain back to the loudness, how far the true peak
+    then lies over the wanted one (dB)."""
+
+    envelope: np.ndarray | float
+    gain: float
+    over: float
+
+    def cost(self) -> tuple[float, float]:
+        """Loudness the final correction will take off, then limiting beyond what was needed."""
+        return max(self.over, 0.0), -self.over
 
 
 class _Clip:
@@ -90,16 +111,24 @@ class _Clip:
         """The true peak in dBFS with no limiting."""
         return 20 * math.log10(float(self.peaks.max()))
 
-    def limited_at(self, ceiling_db: float) -> tuple[np.ndarray, float, float]:
-        """The limiter's gain for `ceiling_db`, the gain that brings the limited clip back to `lufs`,
-        and the resulting true peak in dBFS."""
+    def limited_at(self, ceiling_db: float, peak_dbtp: float) -> _Trial | None:
+        """The trial of `ceiling_db`; None if limiting that far leaves the clip too quiet to measure."""
         ceiling = _gain(ceiling_db)
         envelope = _envelope(self.highest, ceiling)
-        gain = _gain(self.lufs - weighted_lufs(self.weighted * envelope, SAMPLE_RATE))
-        loud = np.flatnonzero(self.peaks >= ceiling * _gain(_CANDIDATE_DB))
+        loudness = weighted_lufs(self.weighted * envelope, SAMPLE_RATE)
+        if not math.isfinite(loudness):
+            return None
+        gain = _gain(self.lufs - loudness)
+        return _Trial(envelope, gain, 20 * math.log10(self._peak(envelope, ceiling) * gain) - peak_dbtp)
+
+    def _peak(self, envelope: np.ndarray, ceiling: float) -> float:
+        """The true peak limited by `envelope`: the oversampled points times the gain interpolated
+        between samples, sought where the limiter acted (no other point can be higher)."""
+        floor = ceiling * _gain(_CANDIDATE_DB)
+        loud = np.flatnonzero(self.peaks >= floor)
         start, end = envelope[loud], envelope[np.minimum(loud + 1, len(envelope) - 1)]
-        peak = float((self.points[loud] * (start[:, None] + (end - start)[:, None] * _STEPS)).max(initial=0.0))
-        return envelope, gain, 20 * math.log10(max(peak, ceiling * _gain(_CANDIDATE_DB)) * gain)
+        limited = self.points[loud] * (start[:, None] + (end - start)[:, None] * _STEPS)
+        return max(float(limited.max(initial=0.0)), floor)
 
 
 def _highest_near(peaks: np.ndarray) -> np.ndarray:
