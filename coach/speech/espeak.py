@@ -11,6 +11,7 @@ cannot say, so that the program says what is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -18,6 +19,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 import wave
 from pathlib import Path
 
@@ -29,11 +31,11 @@ class EspeakSpeaker:
 
     def __init__(self, voice: str | None, rate: int, amplitude: int, use_library: bool = True):
         """`use_library` False: always run the program (as where the library cannot be used)."""
-        self.voice, self.rate, self.amplitude = voice, rate, amplitude
-        self._server = _server() if use_library else None
+        self.voice, self.rate, self.amplitude, self.use_library = voice, rate, amplitude, use_library
 
     def speak_to_file(self, text: str, path: Path) -> Path:
-        samples = self._server.say(self.voice, self.rate, self.amplitude, text) if self._server else None
+        server = _server() if self.use_library else None
+        samples = server.say(self.voice, self.rate, self.amplitude, text) if server else None
         if samples is None:
             return self._run_program(text, path)
         # The file first: a folder removed under a stopping render is then a plain OSError, where
@@ -41,7 +43,7 @@ class EspeakSpeaker:
         with open(path, "wb") as file, wave.open(file, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
-            out.setframerate(self._server.sample_rate)
+            out.setframerate(server.sample_rate)
             out.writeframes(samples)
         return path
 
@@ -56,10 +58,11 @@ class EspeakSpeaker:
 
 
 class _Server:
-    """One per process, for every speaker: each request carries its own settings."""
+    """One per process, for every speaker (each request carries its own settings), one request at a time."""
 
     def __init__(self, process: subprocess.Popen, sample_rate: int):
         self.process, self.sample_rate = process, sample_rate
+        self._lock = threading.Lock()
 
     @classmethod
     def start(cls) -> _Server | None:
@@ -68,26 +71,41 @@ class _Server:
             return None
         process = subprocess.Popen([sys.executable, "-I", "-S", espeakserver.__file__, espeak_version().split()[-1]],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        server = cls(process, 0)
         try:
             status, greeting = _read_answer(process.stdout)
         except EOFError:
             status = None
         if status != espeakserver.OK:
-            process.stdin.close()
-            process.wait()
+            server.stop()
             return None
-        return cls(process, int(greeting))
+        server.sample_rate = int(greeting)
+        return server
 
     def say(self, voice: str | None, rate: int, amplitude: int, text: str) -> bytes | None:
-        """The samples of `text`, or None when the server cannot say it (a voice it cannot find)."""
+        """The samples of `text`, or None when the server cannot say it (a voice it cannot find, or
+        it has stopped: it is then stopped for good, and the program says the rest)."""
         request = json.dumps({"voice": voice, "rate": rate, "amplitude": amplitude, "text": text}).encode()
-        try:
-            self.process.stdin.write(struct.pack(">I", len(request)) + request)
-            self.process.stdin.flush()
-            status, samples = _read_answer(self.process.stdout)
-        except (BrokenPipeError, EOFError) as problem:
-            raise RuntimeError("espeak-ng's server stopped") from problem
+        with self._lock:
+            try:
+                self.process.stdin.write(struct.pack(">I", len(request)) + request)
+                self.process.stdin.flush()
+                status, samples = _read_answer(self.process.stdout)
+            except (OSError, EOFError):
+                self.stop()
+                return None
+            except BaseException:  # the pipe may hold half an answer, which the next request would read
+                self.stop()
+                raise
         return samples if status == espeakserver.OK else None
+
+    def stop(self) -> None:
+        _servers[os.getpid()] = None
+        self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
 
 
 _servers: dict[int, _Server | None] = {}

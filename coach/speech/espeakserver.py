@@ -6,6 +6,8 @@ starts the library once, as the `espeak-ng` program starts it when it writes
 a file; the library then keeps state from one phrase to the next (pitch
 flutter, noise, filter memories), so each phrase is said by a fork taken
 before anything was said, and sounds sample for sample as the program says it.
+(The library starts a thread of its own for playing sound, idle in the
+synchronous mode used here: the forks, which do not inherit it, never need it.)
 
 Protocol, on stdin and stdout: first a greeting, then per request
 (4-byte length, then UTF-8 JSON {"voice", "rate", "amplitude", "text"}) one
@@ -25,7 +27,7 @@ import signal
 import struct
 import sys
 
-OK, NO_LIBRARY, NO_VOICE, REFUSED = 0, 1, 2, 3
+OK, NO_LIBRARY, REFUSED = 0, 1, 2
 _SYNCHRONOUS = 2
 """espeak_AUDIO_OUTPUT: samples handed to a callback, as the program does when it writes a file."""
 _DONT_EXIT = 0x8000
@@ -66,10 +68,10 @@ class Library:
             self.settings = (voice, rate, amplitude)
         return True
 
-    def say(self, text: str) -> bytes | None:
-        """The samples of `text`; None when the library refuses it."""
+    def say(self, text: bytes) -> bytes | None:
+        """The samples of `text` (UTF-8); None when the library refuses it."""
         self._chunks.clear()
-        encoded = text.encode("utf-8") + b"\0"
+        encoded = text + b"\0"
         if self.library.espeak_Synth(encoded, len(encoded), 0, 0, 0, _PROGRAM_FLAGS, None, None) != 0:
             return None
         self.library.espeak_Synchronize()
@@ -105,20 +107,22 @@ def serve(library: Library | None, requests, answers) -> None:
     _answer(answers, OK, str(library.sample_rate).encode())
     while header := requests.read(4):
         request = json.loads(requests.read(struct.unpack(">I", header)[0]))
-        if not library.set(request["voice"], request["rate"], request["amplitude"]):
-            _answer(answers, NO_VOICE, b"")
-            continue
-        child = os.fork()
-        if child == 0:  # never returns: the fork ends here, whatever happens
+        try:
+            text = request["text"].encode("utf-8")
+            child = os.fork() if library.set(request["voice"], request["rate"], request["amplitude"]) else None
+        except (UnicodeEncodeError, OSError):  # text the program must refuse itself; no fork to be had
+            child = None
+        if child is None:
+            _answer(answers, REFUSED, b"")
+        elif child == 0:  # never returns: the fork ends here, whatever happens
             status = 1
             try:
-                samples = library.say(request["text"])
+                samples = library.say(text)
                 _answer(answers, REFUSED if samples is None else OK, samples or b"")
                 status = 0
             finally:
                 os._exit(status)
-        _, status = os.waitpid(child, 0)
-        if status != 0:
+        elif os.waitpid(child, 0)[1] != 0:  # it may have answered in part: nothing more can be trusted
             return
 
 
@@ -128,7 +132,8 @@ def _answer(answers, status: int, payload: bytes) -> None:
 
 
 def _die_with_parent() -> None:
-    """The worker that started this may be killed at any moment: go with it (Linux), not wait for EOF."""
+    """The worker that started this may be killed at any moment: go with it (Linux), not wait for EOF.
+    The signal comes when the thread that started this ends: workers start it from their main thread."""
     try:
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (AttributeError, OSError):
