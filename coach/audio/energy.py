@@ -19,7 +19,8 @@ class ClipEnergy:
     gives n + 1 values, starting at 0, in units of full scale squared.
 
     Summed in double precision, kept in single: these are most of a render's memory (every clip's,
-    all render long), and a 100 ms stretch of speech still reads to a millionth of its energy."""
+    all render long), and a 100 ms stretch of a phrase still reads to a millionth of its energy
+    (of a minute-long sound, to a twenty-thousandth)."""
 
     def __init__(self, clips: Mapping):
         self.clips = clips

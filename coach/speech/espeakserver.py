@@ -49,7 +49,7 @@ class Library:
     """The started library, with the settings it was last given."""
 
     def __init__(self, library, sample_rate: int):
-        self.library, self.sample_rate = library, sample_rate
+        self.espeak, self.sample_rate = library, sample_rate
         self.settings: tuple | None = None
         self._chunks: list[bytes] = []
         self._callback = _CALLBACK(self._take)  # kept: the library calls it until the process ends
@@ -60,11 +60,11 @@ class Library:
         if (voice, rate, amplitude) != self.settings:
             self.settings = None
             name = (voice or "en").encode()
-            if self.library.espeak_SetVoiceByName(name) != 0 and \
-                    self.library.espeak_SetVoiceByProperties(ctypes.byref(_VoiceSpec(languages=name))) != 0:
+            if self.espeak.espeak_SetVoiceByName(name) != 0 and \
+                    self.espeak.espeak_SetVoiceByProperties(ctypes.byref(_VoiceSpec(languages=name))) != 0:
                 return False
-            self.library.espeak_SetParameter(_RATE, rate, 0)
-            self.library.espeak_SetParameter(_VOLUME, amplitude, 0)
+            self.espeak.espeak_SetParameter(_RATE, rate, 0)
+            self.espeak.espeak_SetParameter(_VOLUME, amplitude, 0)
             self.settings = (voice, rate, amplitude)
         return True
 
@@ -72,9 +72,9 @@ class Library:
         """The samples of `text` (UTF-8); None when the library refuses it."""
         self._chunks.clear()
         encoded = text + b"\0"
-        if self.library.espeak_Synth(encoded, len(encoded), 0, 0, 0, _PROGRAM_FLAGS, None, None) != 0:
+        if self.espeak.espeak_Synth(encoded, len(encoded), 0, 0, 0, _PROGRAM_FLAGS, None, None) != 0:
             return None
-        self.library.espeak_Synchronize()
+        self.espeak.espeak_Synchronize()
         return b"".join(self._chunks)
 
     def _take(self, samples, count, _events) -> int:
