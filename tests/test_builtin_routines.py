@@ -102,3 +102,10 @@ def test_the_massage_gun_fits_25_minutes_or_says_what_it_needs():
 def test_every_builtin_passes_a_strict_check(name):
     result = run("check", "--strict", name)
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("name", ["runner-recovery", "breathing-4-6", "post-run-stretch"])
+def test_every_builtin_lasts_its_own_length_with_the_default_voice(name):
+    """A note on a missed length would name a file the user never wrote: each built-in reaches its own."""
+    result = run("plan", "--exact", name)
+    assert result.exit_code == 0 and "note:" not in result.stderr, result.stderr
