@@ -57,9 +57,11 @@ def levelled(samples: np.ndarray, lufs: float, peak_dbtp: float) -> np.ndarray:
     """
     clip = _Clip(samples, lufs)
     best = _Trial(1.0, 1.0, clip.peak_db - peak_dbtp)  # no limiting: a ceiling at the clip's own peak
+    if best.over <= CONVERGED_DB:  # its true peak is already measured, on these very samples
+        return clip.samples * _gain(min(0.0, -best.over))
     tried = [(clip.peak_db, best.over)]
     ceiling = max(lufs, peak_dbtp - FIRST_TRIAL_SHARE * best.over)  # under its loudness, nothing is left
-    for _ in range(PASSES if best.over > CONVERGED_DB else 0):
+    for _ in range(PASSES):
         trial = clip.limited_at(ceiling, peak_dbtp)
         if trial is None:
             break
