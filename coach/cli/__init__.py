@@ -23,8 +23,10 @@ def main() -> None:
     A stop signal (Ctrl-C, SIGTERM, SIGHUP) ends the run like an error does: every scratch file is
     removed, and the exit code is 128 + the signal's number, as a shell reports a killed command.
     """
+    from coach import runtime
     from coach.interrupts import Stopped, remove_leftovers, stop_on_signals
 
+    runtime.prepare()
     stop_on_signals()
     try:
         _run()
