@@ -30,7 +30,7 @@ from coach.progress import Stage, quiet
 from coach.routine import Routine
 from coach.speech.cache import ClipCache
 from coach.speech.engines import EngineSpec
-from coach.speech.synthesis import Workers, cached_clips, clips_for
+from coach.speech.synthesis import Workers, ask, cached_clips, clips_for
 from coach.timeline import Chapter, Timeline
 
 
@@ -53,7 +53,9 @@ class ChapterByChapter:
     """
 
     def __init__(self, routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache,
-                 synthesize: bool = True, workers: Workers | None = None):
+                 synthesize: bool = True, workers: Workers | None = None, stage: Stage = quiet):
+        """`workers` given (kept for the whole run), they also make the other chapters' phrases while
+        the first ones are measured and the ranges fitted."""
         if synthesize:
             cache.check_writable()
         self.routine, self.spec, self.cache, self.making, self.workers = routine, spec, cache, synthesize, workers
@@ -65,6 +67,8 @@ class ChapterByChapter:
         # and the estimate scaled by them for the rest.
         shortest = fit(routine, replace(options, fit=False), rough, cuesounds.prepared_length)
         first = _phrases_by_chapter(routine, shortest, rough)[0] + _frequent(shortest.timeline)
+        if synthesize and workers is not None:
+            self._ask_ahead(first, options, stage)
         self.synthesize(first)
         measure = self._estimate = _calibrated(rough, {text: self._measure(text) for text in first})
         self.fitted = fit(routine, options, measure, cuesounds.prepared_length)
@@ -72,6 +76,18 @@ class ChapterByChapter:
         self._placing = Placing(routine, self.fitted.fraction, self._measure, cuesounds.prepared_length)
         self._chapters = self._placing.chapters(self.fitted.sections)
         self.placed: tuple[Chapter, ...] = ()
+
+    def _ask_ahead(self, first: list[str], options: Options, stage: Stage) -> None:
+        """Start the workers on `first` and, if any of them had to be made (a new routine or voice:
+        the rest most likely too), on every phrase the rough estimate places, chapter by chapter. They
+        are made while the ranges are fitted, and the fitted ranges almost always say the same words
+        (all of them, in the built-in routines); a phrase they do not say is made when measured."""
+        self.speech.update(ask(first, self.spec, self.cache, self.workers))
+        if all(text in self.speech for text in first):
+            return
+        guess = fit(self.routine, options, self._estimate, cuesounds.prepared_length)
+        every = [text for phrases in _phrases_by_chapter(self.routine, guess, self._estimate) for text in phrases]
+        self.speech.update(ask(every, self.spec, self.cache, self.workers, stage))
 
     @property
     def finished(self) -> bool:
@@ -116,7 +132,7 @@ def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: 
     """Every phrase synthesized at once (the fastest way to all of them), then every chapter placed; the
     first chapter's phrases and the rest are made by the same workers."""
     with Workers() as workers:
-        chapters = ChapterByChapter(routine, options, spec, cache, workers=workers)
+        chapters = ChapterByChapter(routine, options, spec, cache, workers=workers, stage=stage)
         return Exact(_place_all(chapters, stage), chapters.speech)
 
 

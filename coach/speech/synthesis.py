@@ -9,10 +9,12 @@ moment without leaving a half-written entry.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +34,17 @@ _speaker = None
 
 
 class Workers:
-    """Synthesis worker processes kept for several `clips_for` calls, so a neural voice loads its model
-    once per worker and not once per call. Started when first needed, stopped on leaving the `with`."""
+    """Synthesis worker processes kept for several requests, so a neural voice loads its model once per
+    worker and not once per request. Clips asked for (`ask`) are made in the order asked while the
+    caller goes on; `wait` collects them. Started when first asked, stopped on leaving the `with`."""
 
-    def __init__(self):
+    def __init__(self, size: int | None = None):
+        """`size`: how many processes at most (default and most: one per core)."""
+        self._size = size
         self._pool = None
+        self._scratch = contextlib.ExitStack()
+        self._asked: list[_Asked] = []
+        self._made: dict[str, np.ndarray] = {}
 
     def __enter__(self) -> Workers:
         return self
@@ -45,29 +53,86 @@ class Workers:
         if self._pool is not None:
             _stop(self._pool)
             self._pool = None
+        self._scratch.close()
 
-    def pool(self, count: int):
+    def asked(self, text: str) -> bool:
+        return any(text in asked.keys for asked in self._asked)
+
+    def ask(self, texts: list[str], keys: dict[str, str], spec: EngineSpec, cache: ClipCache,
+            advance: Callable[[int], None]) -> None:
+        """Start making `texts` (none asked before); each is stored in `cache` as it comes."""
+        cores = os.cpu_count() or 1
+        count = max(1, min(self._size or cores, cores))
+        # A neural engine's own threads share the cores with the other workers, not each take them all.
+        threads = max(1, cores // count)
         if self._pool is None:
+            # The parent owns the scratch folder: workers killed mid-clip cannot leave files behind.
+            self._folder = self._scratch.enter_context(scratch_path(Path(tempfile.gettempdir()), "coach-"))
+            self._folder.mkdir(mode=0o700)
             with signals_held():
                 self._pool = multiprocessing.Pool(processes=count, initializer=detach_worker)
-        return self._pool
+        jobs = [(text, keys[text], spec, str(self._folder), threads) for text in texts]
+        results = self._pool.imap_unordered(_make_clip, jobs)
+        self._asked.append(_Asked(results, {text: keys[text] for text in texts}, spec.engine, cache, advance))
+
+    def wait(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The samples of each text, every one asked for before. Any failure propagates, and the
+        caller's `with` stops the workers."""
+        for asked in self._asked:
+            while asked.left and any(text not in self._made for text in texts):
+                text, samples = asked.next()
+                self._made[text] = samples
+        return {text: self._made[text] for text in texts}
+
+
+class _Asked:
+    """The clips of one `Workers.ask`, in the order they are finished."""
+
+    def __init__(self, results, keys: dict[str, str], engine: str, cache: ClipCache,
+                 advance: Callable[[int], None]):
+        self.results, self.keys, self.engine, self.cache, self.advance = results, keys, engine, cache, advance
+        self.left = len(keys)
+
+    def next(self) -> tuple[str, np.ndarray]:
+        try:
+            text, samples = self.results.next(CLIP_TIMEOUT_SECONDS)
+        except multiprocessing.TimeoutError:
+            raise EnvironmentProblem(f"speech engine '{self.engine}' stopped responding",
+                                     "try another engine with --engine (see `coach voices`)") from None
+        except (OSError, RuntimeError, ValueError) as problem:
+            raise EnvironmentProblem(f"speech engine '{self.engine}' failed: {problem}",
+                                     "try another engine or voice (see `coach voices`)") from None
+        self.cache.put(self.keys[text], samples)  # at once: an interrupted render keeps what it made
+        self.left -= 1
+        self.advance(1)
+        return text, samples
 
 
 def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage = quiet,
               workers: Workers | None = None) -> dict[str, np.ndarray]:
     """Samples of every text: from the cache, synthesizing the missing ones first (in `workers`, else in
-    workers of this call's own)."""
-    keys = _keys(texts, spec)
+    workers of this call's own, as many as there are clips to make, up to one per core)."""
+    if workers is None:
+        found = cached_clips(texts, spec, cache)
+        missing = [text for text in texts if text not in found]
+        if not missing:
+            return found
+        with Workers(len(missing)) as own:
+            return found | clips_for(missing, spec, cache, stage, own)
+    found = ask(texts, spec, cache, workers, stage)
+    return found | workers.wait([text for text in texts if text not in found])
+
+
+def ask(texts: list[str], spec: EngineSpec, cache: ClipCache, workers: Workers, stage: Stage = quiet
+        ) -> dict[str, np.ndarray]:
+    """Start `workers` making the texts missing from the cache (and not asked for already); returns the
+    samples of those found there."""
+    keys = _keys([text for text in dict.fromkeys(texts) if not workers.asked(text)], spec)
     found = {text: cache.get(key) for text, key in keys.items()}
     missing = [text for text, clip in found.items() if clip is None]
     if missing:
-        advance = stage("speech", len(missing))
-        if workers is not None:  # kept for later calls: as many as there are cores
-            found.update(_synthesize(missing, keys, spec, cache, advance, workers, os.cpu_count() or 1))
-        else:
-            with Workers() as own:
-                found.update(_synthesize(missing, keys, spec, cache, advance, own, len(missing)))
-    return found
+        workers.ask(missing, keys, spec, cache, stage("speech", len(missing)))
+    return {text: clip for text, clip in found.items() if clip is not None}
 
 
 def cached_clips(texts: list[str], spec: EngineSpec, cache: ClipCache) -> dict[str, np.ndarray]:
@@ -81,33 +146,6 @@ def _keys(texts: list[str], spec: EngineSpec) -> dict[str, str]:
 
     identity = f"{spec.identity()} | {PROCESSING}"
     return {text: clip_key(identity, spec.rate, spec.volume, text) for text in texts}
-
-
-def _synthesize(texts, keys, spec, cache: ClipCache, advance, workers: Workers, wanted: int) -> dict[str, np.ndarray]:
-    """Every text made in `workers` (started with up to `wanted` processes, one per core at most).
-    Any failure propagates, and the caller's `with` stops the workers."""
-    count = max(1, min(wanted, os.cpu_count() or 1))
-    # A neural engine's own threads share the cores with the other workers, not each take them all.
-    threads = max(1, (os.cpu_count() or 1) // count)
-    # The parent owns the scratch folder: workers killed mid-clip cannot leave files behind.
-    with scratch_path(Path(tempfile.gettempdir()), "coach-") as scratch:
-        scratch.mkdir(mode=0o700)
-        jobs = [(text, keys[text], spec, str(scratch), threads) for text in texts]
-        results = workers.pool(count).imap_unordered(_make_clip, jobs)
-        made = {}
-        for _ in jobs:
-            try:
-                text, samples = results.next(CLIP_TIMEOUT_SECONDS)
-            except multiprocessing.TimeoutError:
-                raise EnvironmentProblem(f"speech engine '{spec.engine}' stopped responding",
-                                         "try another engine with --engine (see `coach voices`)") from None
-            except (OSError, RuntimeError, ValueError) as problem:
-                raise EnvironmentProblem(f"speech engine '{spec.engine}' failed: {problem}",
-                                         "try another engine or voice (see `coach voices`)") from None
-            cache.put(keys[text], samples)  # at once: an interrupted render keeps what it made
-            made[text] = samples
-            advance(1)
-        return made
 
 
 def _stop(pool) -> None:
