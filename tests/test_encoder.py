@@ -276,6 +276,28 @@ def test_the_joined_info_header_counts_every_frame_and_checksums_every_byte(tmp_
     assert fields["music crc"] == fields["real music crc"] and fields["tag crc"] == fields["real tag crc"]
 
 
+def test_frame_data_that_holds_the_frame_header_is_not_taken_for_a_frame(tmp_path):
+    """Audio data holds a header's bytes by chance now and then (about once in a 25-minute track)."""
+    import io
+
+    from coach.audio.lametag import _Frames
+
+    def frame_starts(stream: bytes) -> tuple[int, list[int]]:
+        """Where the audio frames begin (after the Info frame), and each one's start from there."""
+        frames = _Frames(io.BytesIO(stream))
+        audio = len(frames.first())
+        return audio, [int(start) for _, starts in frames.runs(None) for start in starts]
+
+    track = encode(tmp_path / "x.mp3").read_bytes()
+    stream = track[tag_length(track[:10]):]
+    audio, starts = frame_starts(stream)
+    assert len(starts) > 300 and starts[0] == 0
+    inside = audio + starts[len(starts) // 2] + 60  # in a frame's data, well before the next frame
+    header = stream[audio + starts[1]:audio + starts[1] + 3]
+    forged = stream[:inside] + header + stream[inside + 3:]
+    assert forged != stream and frame_starts(forged) == (audio, starts)
+
+
 def test_a_part_that_is_not_whole_frames_is_refused(tmp_path):
     samples = bursts_pcm()
     with pytest.raises(ValueError):

@@ -14,7 +14,6 @@ bit reservoir) decodes what the whole track has there: nothing.
 
 from __future__ import annotations
 
-import array
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -43,16 +42,19 @@ def _byte_table() -> np.ndarray:
     return np.array(table, dtype=np.uint16)
 
 
-def _past_zero_block(values: np.ndarray) -> np.ndarray:
-    """Each CRC state in `values` after `CRC_BLOCK` zero bytes (a linear map: tabled per state byte)."""
-    for _ in range(CRC_BLOCK):
+def _past_zeros(values: np.ndarray, count: int) -> np.ndarray:
+    """Each CRC state in `values` after `count` zero bytes (a linear map)."""
+    for _ in range(count):
         values = (values >> 8) ^ _TABLE[values & 0xFF]
     return values
 
 
 _TABLE = _byte_table()
-_PAST_BLOCK_LOW = _past_zero_block(np.arange(256, dtype=np.uint16))
-_PAST_BLOCK_HIGH = _past_zero_block(np.arange(256, dtype=np.uint16) << 8)
+_PAST_TWO = _past_zeros(np.arange(1 << 16, dtype=np.uint16), 2)
+"""The state after two bytes, indexed by the state xored with them as a little-endian word: the first
+byte meets the state's low byte, the second its high byte, shifted down by then."""
+_PAST_BLOCK_LOW = _past_zeros(np.arange(256, dtype=np.uint16), CRC_BLOCK)
+_PAST_BLOCK_HIGH = _past_zeros(np.arange(256, dtype=np.uint16) << 8, CRC_BLOCK)
 
 
 def samples_per_frame(rate: int) -> int:
@@ -67,7 +69,7 @@ def join_parts(parts: list[Path], keep: list[int | None], out: Path, samples: in
     """
     with open(out, "r+b") as sink:
         sink.truncate()
-        offsets, crc, info = array.array("q"), 0, b""
+        offsets, crc, info = [], 0, b""
         for index, (part, count) in enumerate(zip(parts, keep)):
             with open(part, "rb") as source:
                 frames = _Frames(source)
@@ -75,12 +77,11 @@ def join_parts(parts: list[Path], keep: list[int | None], out: Path, samples: in
                     info = frames.first()
                     sink.write(info)
                 for run, starts in frames.runs(count):
-                    at = sink.tell()
-                    offsets.extend(at + start for start in starts)
+                    offsets.append(sink.tell() + starts)
                     crc = _crc16(run, crc)
                     sink.write(run)
         header = bytearray(info)
-        _set_totals(header, offsets, sink.tell(), crc, samples, rate)
+        _set_totals(header, np.concatenate([np.zeros(0, np.int64), *offsets]), sink.tell(), crc, samples, rate)
         sink.seek(0)
         sink.write(header)
 
@@ -88,9 +89,9 @@ def join_parts(parts: list[Path], keep: list[int | None], out: Path, samples: in
 class _Frames:
     """The MPEG audio frames of one ffmpeg output (no ID3 tag: we never let ffmpeg write one), read in chunks.
 
-    A track's audio frames differ only in their padding bit, so each header is checked against the
-    first one's in a few byte comparisons, and the kept frames are copied a chunk at a time: joining
-    a 25-minute track took 0.1 s parsing and copying each frame, 0.07 s so (the rest is the CRC).
+    A track's audio frames differ only in their padding bit, so the frames of a chunk are found all
+    at once by that header, and copied a chunk at a time: joining a 25-minute track took 0.1 s
+    parsing and copying frame by frame, 0.03 s so.
     """
 
     def __init__(self, source: BinaryIO):
@@ -110,7 +111,7 @@ class _Frames:
         info, self.buffer = self.buffer[:size], self.buffer[size:]
         return info
 
-    def runs(self, count: int | None) -> Iterator[tuple[bytes, list[int]]]:
+    def runs(self, count: int | None) -> Iterator[tuple[bytes, np.ndarray]]:
         """The next `count` frames (None: all), as chunks of whole frames with where each frame starts."""
         left = count
         while left is None or left > 0:
@@ -118,23 +119,37 @@ class _Frames:
                 self.buffer += self.source.read(CHUNK_BYTES)
             if self.header is None and self.buffer:
                 self._learn(self.buffer[:4])
-            starts, at, buffer = [], 0, self.buffer
-            while at + 4 <= len(buffer) and (left is None or len(starts) < left):
-                if (buffer[at], buffer[at + 1], buffer[at + 2] & ~2) != self.header:
-                    raise _unreadable()
-                size = self.size + (buffer[at + 2] >> 1 & 1)
-                if at + size > len(buffer):
-                    break
-                starts.append(at)
-                at += size
-            if not starts:
+            buffer = self.buffer
+            starts, end = self._whole_frames(buffer, left)
+            if not len(starts):
                 if buffer:  # a frame cut off at the end
                     raise _unreadable()
                 return
-            self.buffer = buffer[at:]  # before yielding: the caller may take one run and stop
+            self.buffer = buffer[end:]  # before yielding: the caller may take one run and stop
             if left is not None:
                 left -= len(starts)
-            yield buffer[:at], starts
+            yield buffer[:end], starts
+
+    def _whole_frames(self, buffer: bytes, most: int | None) -> tuple[np.ndarray, int]:
+        """Where each whole frame in `buffer` starts (at most `most` of them), and where the last one ends.
+
+        Every place that holds the frame header is a candidate; frame data can hold the same bytes by
+        chance, but such a place is not where another candidate ends, as a frame is. What remains must
+        be a chain of frames from the start, each ending where the next one starts."""
+        data = np.frombuffer(buffer, dtype=np.uint8)
+        first, second, third = self.header
+        found = np.flatnonzero(data[:-3] == first)
+        found = found[(data[found + 1] == second) & (data[found + 2] & 0xFD == third)]
+        frame_ends = np.zeros(len(data) + self.size + 2, dtype=bool)
+        frame_ends[found + self.size + (data[found + 2] >> 1 & 1)] = True
+        starts = found[(found == 0) | frame_ends[found]]
+        ends = starts + self.size + (data[starts + 2] >> 1 & 1)
+        if len(starts) and (starts[0] != 0 or not np.array_equal(starts[1:], ends[:-1])):
+            raise _unreadable()
+        whole = int(np.searchsorted(ends, len(buffer), side="right"))
+        if most is not None:
+            whole = min(whole, most)
+        return starts[:whole], int(ends[whole - 1]) if whole else 0
 
     def _learn(self, header: bytes) -> None:
         """The header every frame must have (but for its padding bit), and the size of an unpadded frame."""
@@ -164,7 +179,7 @@ def _frame_size(header: bytes) -> int | None:
     return per_frame * kbps * 1000 // rate + ((word >> 9) & 1)
 
 
-def _set_totals(frame: bytearray, offsets: array.array, total: int, crc: int, samples: int, rate: int) -> None:
+def _set_totals(frame: bytearray, offsets: np.ndarray, total: int, crc: int, samples: int, rate: int) -> None:
     """Frame and byte counts, seek table, end padding, music length and CRC, and the tag's own CRC."""
     info = max(frame.find(b"Info"), frame.find(b"Xing"))
     if info < 0:
@@ -175,7 +190,7 @@ def _set_totals(frame: bytearray, offsets: array.array, total: int, crc: int, sa
                                  "install an ffmpeg built with libmp3lame")
     frame[info + 8:info + 12] = len(offsets).to_bytes(4, "big")
     frame[info + 12:info + 16] = total.to_bytes(4, "big")
-    frame[info + 16:info + 116] = bytes(min(255, 256 * offsets[index * len(offsets) // TOC_ENTRIES] // total)
+    frame[info + 16:info + 116] = bytes(min(255, 256 * int(offsets[index * len(offsets) // TOC_ENTRIES]) // total)
                                         for index in range(TOC_ENTRIES))
     lame = info + 120
     delay = frame[lame + 21] << 4 | frame[lame + 22] >> 4
@@ -192,15 +207,16 @@ def _crc16(data: bytes, crc: int = 0) -> int:
     """CRC-16/ARC (reflected polynomial 0xA001) of `data`, going on from `crc`, as the LAME tag's checksums.
 
     Fast on megabytes: after the odd bytes at the head, the data is cut into equal blocks whose CRCs
-    are computed side by side (numpy), then chained.
+    are computed side by side (numpy), two bytes a step, then chained.
     """
     head = len(data) % CRC_BLOCK
     for byte in data[:head]:
         crc = int(_TABLE[(crc ^ byte) & 0xFF]) ^ crc >> 8
-    blocks = np.frombuffer(data, dtype=np.uint8, offset=head).reshape(-1, CRC_BLOCK)
-    crcs = np.zeros(len(blocks), dtype=np.uint16)
-    for column in range(CRC_BLOCK if len(blocks) else 0):
-        crcs = (crcs >> 8) ^ _TABLE[(crcs ^ blocks[:, column]) & 0xFF]
+    words = np.frombuffer(data, dtype="<u2", offset=head).reshape(-1, CRC_BLOCK // 2)
+    crcs, index = np.zeros(len(words), dtype=np.uint16), np.empty(len(words), dtype=np.uint16)
+    for column in range(CRC_BLOCK // 2 if len(words) else 0):
+        np.bitwise_xor(crcs, words[:, column], out=index)
+        np.take(_PAST_TWO, index, out=crcs)
     for block_crc in crcs.tolist():  # crc(A + B) = crc(A) run through len(B) zero bytes, xor crc(B)
         crc = int(_PAST_BLOCK_LOW[crc & 0xFF] ^ _PAST_BLOCK_HIGH[crc >> 8]) ^ block_crc
     return crc
