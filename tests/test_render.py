@@ -269,6 +269,7 @@ def test_a_render_encoded_in_parts_side_by_side_keeps_every_onset_and_its_exact_
     from coach.speech.engines import choose
 
     monkeypatch.setattr(joins, "PART_SAMPLES", 10 * RATE)
+    monkeypatch.setattr(joins, "MAX_PARTS", 4)
     loaded = load_routine(str(ONSETS))
     exact = exact_timeline(loaded, Options(), choose(loaded.voice), ClipCache(onsets.cache))
     clips = clips_of(exact.timeline, exact.speech)
