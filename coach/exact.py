@@ -16,6 +16,7 @@ samples, because
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -36,10 +37,12 @@ from coach.timeline import Chapter, Timeline
 
 @dataclass(frozen=True)
 class Exact:
-    """A timeline placed with real clip lengths, and the clips it was placed with."""
+    """A timeline placed with real clip lengths, and the clips it was placed with; `levels` holds the
+    chapters (by index) whose event levels were measured while the clips were being made."""
 
     timeline: Timeline
     speech: dict[str, np.ndarray]
+    levels: dict[int, dict[int, float]]
 
 
 FREQUENT_USES = 4
@@ -82,16 +85,21 @@ class ChapterByChapter:
         the rest most likely too), on every phrase the rough estimate places, chapter by chapter. They
         are made while the ranges are fitted, and the fitted ranges almost always say the same words
         (all of them, in the built-in routines); a phrase they do not say is made when measured."""
-        self.speech.update(ask(first, self.spec, self.cache, self.workers))
+        self.ask(first)
         if all(text in self.speech for text in first):
             return
         guess = fit(self.routine, options, self._estimate, cuesounds.prepared_length)
-        every = [text for phrases in _phrases_by_chapter(self.routine, guess, self._estimate) for text in phrases]
-        self.speech.update(ask(every, self.spec, self.cache, self.workers, stage))
+        self.ask([text for phrases in _phrases_by_chapter(self.routine, guess, self._estimate) for text in phrases],
+                 stage)
 
     @property
     def finished(self) -> bool:
         return len(self.placed) == len(self.phrases)
+
+    def ask(self, texts: list[str], stage: Stage = quiet) -> None:
+        """Start the workers on the texts not at hand, without waiting: `synthesize` collects them."""
+        self.speech.update(ask([text for text in texts if text not in self.speech], self.spec, self.cache,
+                               self.workers, stage))
 
     def synthesize(self, texts: list[str], stage: Stage = quiet) -> None:
         missing = [text for text in dict.fromkeys(texts) if text not in self.speech and text not in self.estimated]
@@ -129,26 +137,38 @@ class ChapterByChapter:
 
 def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache,
                    stage: Stage = quiet) -> Exact:
-    """Every phrase synthesized at once (the fastest way to all of them), then every chapter placed; the
-    first chapter's phrases and the rest are made by the same workers."""
+    """Every phrase asked of the same workers at once (the fastest way to all of them); each chapter is
+    placed once its phrases are made and, while the workers go on with later ones, its levels measured
+    (see `audio.level`): the parent would only wait, and a render's encoders then never wait on it."""
+    from coach.audio.energy import ClipEnergy
+    from coach.audio.level import chapter_levels
+
     with Workers() as workers:
         chapters = ChapterByChapter(routine, options, spec, cache, workers=workers, stage=stage)
-        return Exact(_place_all(chapters, stage), chapters.speech)
+        chapters.ask([text for phrases in chapters.phrases for text in phrases], stage)
+        clips: dict[tuple[str, str], np.ndarray] = {}
+        energy, levels = ClipEnergy(clips), {}
+        for timeline in _placed(chapters):
+            if workers.busy:
+                clips.update(clips_of(timeline, chapters.speech))
+                index = len(timeline.chapters) - 1
+                levels[index] = chapter_levels(timeline, clips, index, energy)
+        return Exact(timeline, chapters.speech, levels)
 
 
 def cached_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache) -> tuple[Timeline, int]:
     """The exact timeline as far as the cache knows it: the same as `exact_timeline` once every phrase
     is cached (after a render), else with the missing phrases estimated; and how many were."""
     chapters = ChapterByChapter(routine, options, spec, cache, synthesize=False)
-    return _place_all(chapters), len(chapters.estimated)
+    *_, timeline = _placed(chapters)
+    return timeline, len(chapters.estimated)
 
 
-def _place_all(chapters: ChapterByChapter, stage: Stage = quiet) -> Timeline:
-    chapters.synthesize([text for phrases in chapters.phrases for text in phrases], stage)
-    timeline = chapters.place_next()
+def _placed(chapters: ChapterByChapter) -> Iterator[Timeline]:
+    """The timeline after each chapter is placed (the last one with the note on its length, if any)."""
+    yield chapters.place_next()
     while not chapters.finished:
-        timeline = chapters.place_next()
-    return timeline
+        yield chapters.place_next()
 
 
 def _calibrated(rough: Measure, real: dict[str, float]) -> Measure:

@@ -32,7 +32,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
     tags = track_tags(timeline, key=key)
     marks = chapter_marks(timeline, chapters)
     advance = stage("encode", timeline.duration)
-    parts = mixed_parts(timeline, clips, EventLevels(timeline, clips), 0, timeline.duration)
+    parts = mixed_parts(timeline, clips, EventLevels(timeline, clips, exact.levels), 0, timeline.duration)
     encode_mp3_parts(parts, output, rate=SAMPLE_RATE, tags=tags, chapters=marks, bitrate_kbps=bitrate_kbps,
                      on_block=lambda nbytes: advance(nbytes // 2))
 

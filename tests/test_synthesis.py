@@ -43,3 +43,18 @@ def test_a_phrase_not_asked_for_ahead_is_made_when_wanted(tmp_path):
     assert set(clips) == {"Breathe in.", "Breathe out."}
     assert all(len(samples) > 0.2 * 22050 for samples in clips.values())
     assert ask(["Breathe in.", "Breathe out."], spec, cache, Workers()).keys() == clips.keys()  # cached now
+
+
+def test_chapters_measured_while_clips_are_made_have_the_levels_of_the_finished_timeline(tmp_path):
+    from coach.audio.level import EventLevels
+    from coach.exact import clips_of, exact_timeline
+
+    routine = load_routine("runner-recovery")
+    spec, cache = choose(routine.voice, "espeak-ng"), ClipCache(tmp_path)
+    cold = exact_timeline(routine, Options(), spec, cache)
+    assert 0 in cold.levels  # the first chapter at least: the workers make the rest meanwhile
+    measured_afresh = EventLevels(cold.timeline, clips_of(cold.timeline, cold.speech))
+    assert all(measured_afresh[event] == level for chapter in cold.levels.values() for event, level in chapter.items())
+
+    warm = exact_timeline(routine, Options(), spec, cache)
+    assert warm.timeline == cold.timeline and warm.levels == {}  # nothing to wait for: measured when mixed

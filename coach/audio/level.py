@@ -45,11 +45,14 @@ class EventLevels(Sequence):
     less than a lock each would wait on.
     """
 
-    def __init__(self, timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]):
+    def __init__(self, timeline: Timeline, clips: Mapping[ClipKey, np.ndarray],
+                 measured: Mapping[int, dict[int, float]] | None = None):
+        """`measured`: chapters (by index) already measured, as `chapter_levels` gives them."""
         self._chapter_of = chapters_of(timeline)
         energy = ClipEnergy(clips)
+        measured = measured or {}
         self._measured = functools.lru_cache(maxsize=None)(
-            lambda index: chapter_levels(timeline, clips, index, energy))
+            lambda index: measured[index] if index in measured else chapter_levels(timeline, clips, index, energy))
 
     def __len__(self) -> int:
         return len(self._chapter_of)

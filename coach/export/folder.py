@@ -80,7 +80,7 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     exact = exact_timeline(routine, options, spec, cache, stage)
     timeline = exact.timeline
     clips = clips_of(timeline, exact.speech)
-    levels = EventLevels(timeline, clips)
+    levels = EventLevels(timeline, clips, exact.levels)
     cover = cover_png(timeline)
     sounding = _sounding(timeline, clips, levels)
     inputs = routine.input_files()

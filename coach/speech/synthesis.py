@@ -55,6 +55,11 @@ class Workers:
             self._pool = None
         self._scratch.close()
 
+    @property
+    def busy(self) -> bool:
+        """Whether clips asked for are still to come."""
+        return any(asked.left for asked in self._asked)
+
     def asked(self, text: str) -> bool:
         return any(text in asked.keys for asked in self._asked)
 
