@@ -4,7 +4,10 @@ Engines are created and driven inside the workers (pyttsx3 must stay in one
 thread and has known hangs), so a stuck engine becomes a clear error in
 the parent instead of a frozen render. Workers hand finished clips to the
 parent, which stores them in the cache: a worker can then be killed at any
-moment without leaving a half-written entry.
+moment without leaving a half-written entry. A clip is handed over as a file
+in the parent's scratch folder, not through the pool's pipe: a worker would
+wait there until the parent took the whole clip (a pipe holds 64 KiB, a
+phrase 130), while the parent is busy placing chapters.
 """
 
 from __future__ import annotations
@@ -100,7 +103,9 @@ class _Asked:
 
     def next(self) -> tuple[str, np.ndarray]:
         try:
-            text, samples = self.results.next(CLIP_TIMEOUT_SECONDS)
+            text, made = self.results.next(CLIP_TIMEOUT_SECONDS)
+            samples = np.fromfile(made, dtype="<i2")
+            os.unlink(made)
         except multiprocessing.TimeoutError:
             raise EnvironmentProblem(f"speech engine '{self.engine}' stopped responding",
                                      "try another engine with --engine (see `coach voices`)") from None
@@ -169,8 +174,9 @@ def _stop(pool) -> None:
             child.kill()
 
 
-def _make_clip(job) -> tuple[str, np.ndarray]:
-    """Worker: speak one text and prepare the clip; the engine is made on first use."""
+def _make_clip(job) -> tuple[str, str]:
+    """Worker: speak one text and prepare the clip, and write its samples to a file; the engine is made
+    on first use. Returns the text and the file."""
     from coach.audio.clips import prepare_speech
     from coach.speech.engines import Speaker
 
@@ -185,4 +191,6 @@ def _make_clip(job) -> tuple[str, np.ndarray]:
         raise RuntimeError(f"{problem} (saying '{text}')") from None
     finally:
         raw.unlink(missing_ok=True)
-    return text, samples
+    made = Path(scratch) / f"{key}.pcm"
+    samples.astype("<i2").tofile(made)
+    return text, str(made)
