@@ -44,7 +44,8 @@ class Workers:
     def __init__(self, size: int | None = None):
         """`size`: how many processes at most (default and most: one per core)."""
         self._size = size
-        self._pool = None
+        self._pool = self._folder = None
+        self._threads = 1
         self._scratch = contextlib.ExitStack()
         self._asked: list[_Asked] = []
         self._made: dict[str, np.ndarray] = {}
@@ -69,19 +70,22 @@ class Workers:
     def ask(self, texts: list[str], keys: dict[str, str], spec: EngineSpec, cache: ClipCache,
             advance: Callable[[int], None]) -> None:
         """Start making `texts` (none asked before); each is stored in `cache` as it comes."""
+        if self._pool is None:
+            self._start()
+        jobs = [(text, keys[text], spec, str(self._folder), self._threads) for text in texts]
+        results = self._pool.imap_unordered(_make_clip, jobs)
+        self._asked.append(_Asked(results, {text: keys[text] for text in texts}, spec.engine, cache, advance))
+
+    def _start(self) -> None:
         cores = os.cpu_count() or 1
         count = max(1, min(self._size or cores, cores))
         # A neural engine's own threads share the cores with the other workers, not each take them all.
-        threads = max(1, cores // count)
-        if self._pool is None:
-            # The parent owns the scratch folder: workers killed mid-clip cannot leave files behind.
-            self._folder = self._scratch.enter_context(scratch_path(Path(tempfile.gettempdir()), "coach-"))
-            self._folder.mkdir(mode=0o700)
-            with signals_held():
-                self._pool = multiprocessing.Pool(processes=count, initializer=detach_worker)
-        jobs = [(text, keys[text], spec, str(self._folder), threads) for text in texts]
-        results = self._pool.imap_unordered(_make_clip, jobs)
-        self._asked.append(_Asked(results, {text: keys[text] for text in texts}, spec.engine, cache, advance))
+        self._threads = max(1, cores // count)
+        # The parent owns the scratch folder: workers killed mid-clip cannot leave files behind.
+        self._folder = self._scratch.enter_context(scratch_path(Path(tempfile.gettempdir()), "coach-"))
+        self._folder.mkdir(mode=0o700)
+        with signals_held():
+            self._pool = multiprocessing.Pool(processes=count, initializer=detach_worker)
 
     def wait(self, texts: list[str]) -> dict[str, np.ndarray]:
         """The samples of each text, every one asked for before. Any failure propagates, and the
