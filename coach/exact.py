@@ -1,8 +1,8 @@
 """The exact timeline: placed by the real clips' lengths, chapter by chapter.
 
-`render` synthesizes every phrase, then places every chapter. `speak`
-synthesizes and places the first chapter, starts playing, and places the
-rest ahead of the playhead. Both end with the same timeline and the same
+`render` asks the synthesis workers for every phrase at once and places
+each chapter as soon as its phrases are made. `speak` synthesizes and places
+the first chapter, starts playing, and places the rest ahead of the playhead. Both end with the same timeline and the same
 samples, because
 - the ranges are fitted to the target length once, before any chapter is
   placed, by the real clips of the first chapter and of the stock words said
@@ -16,7 +16,7 @@ samples, because
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -37,15 +37,15 @@ from coach.timeline import Chapter, Timeline
 
 @dataclass(frozen=True)
 class Exact:
-    """A timeline placed with real clip lengths, and the clips it was placed with; `levels` holds the
-    chapters (by index) whose event levels were measured while the clips were being made."""
+    """A timeline placed with real clip lengths, and the clips it was placed with."""
 
     timeline: Timeline
     speech: dict[str, np.ndarray]
-    levels: dict[int, dict[int, float]]
 
 
 FREQUENT_USES = 4
+ClipMap = dict[tuple[str, str], np.ndarray]
+"""Clips by (event kind, content), as the mixer wants them (`audio.mixer.clip_key`)."""
 
 
 class ChapterByChapter:
@@ -97,9 +97,11 @@ class ChapterByChapter:
         return len(self.placed) == len(self.phrases)
 
     def ask(self, texts: list[str], stage: Stage = quiet) -> None:
-        """Start the workers on the texts not at hand, without waiting: `synthesize` collects them."""
-        self.speech.update(ask([text for text in texts if text not in self.speech], self.spec, self.cache,
-                               self.workers, stage))
+        """Start the run's workers (if it has some) on the texts not at hand, without waiting:
+        `synthesize` collects them."""
+        if self.workers is not None:
+            self.speech.update(ask([text for text in texts if text not in self.speech], self.spec, self.cache,
+                                   self.workers, stage))
 
     def synthesize(self, texts: list[str], stage: Stage = quiet) -> None:
         missing = [text for text in dict.fromkeys(texts) if text not in self.speech and text not in self.estimated]
@@ -136,24 +138,19 @@ class ChapterByChapter:
 
 
 def exact_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache,
-                   stage: Stage = quiet) -> Exact:
+                   stage: Stage = quiet, while_waiting: Callable[[Timeline, ClipMap], None] | None = None) -> Exact:
     """Every phrase asked of the same workers at once (the fastest way to all of them); each chapter is
-    placed once its phrases are made and, while the workers go on with later ones, its levels measured
-    (see `audio.level`): the parent would only wait, and a render's encoders then never wait on it."""
-    from coach.audio.energy import ClipEnergy
-    from coach.audio.level import chapter_levels
-
+    placed once its phrases are made. `while_waiting` is called with the timeline so far and its clips
+    (see `clips_of`) after each chapter placed while later clips are still being made: work on that
+    chapter (a render measures its levels) then runs where this process would only wait."""
     with Workers() as workers:
         chapters = ChapterByChapter(routine, options, spec, cache, workers=workers, stage=stage)
         chapters.ask([text for phrases in chapters.phrases for text in phrases], stage)
-        clips: dict[tuple[str, str], np.ndarray] = {}
-        energy, levels = ClipEnergy(clips), {}
         for timeline in _placed(chapters):
-            if workers.busy:
-                clips.update(clips_of(timeline, chapters.speech))
-                index = len(timeline.chapters) - 1
-                levels[index] = chapter_levels(timeline, clips, index, energy)
-        return Exact(timeline, chapters.speech, levels)
+            if while_waiting is not None and workers.pending:
+                while_waiting(timeline, clips_of(timeline, chapters.speech))
+        workers.forget_unwanted()
+        return Exact(timeline, chapters.speech)
 
 
 def cached_timeline(routine: Routine, options: Options, spec: EngineSpec, cache: ClipCache) -> tuple[Timeline, int]:
@@ -200,7 +197,7 @@ def _phrases_by_chapter(routine: Routine, fitted: Fitted, rough: Measure) -> lis
     return phrases
 
 
-def clips_of(timeline: Timeline, speech: dict[str, np.ndarray]) -> dict[tuple[str, str], np.ndarray]:
+def clips_of(timeline: Timeline, speech: dict[str, np.ndarray]) -> ClipMap:
     """Every clip the mixer needs for `timeline`, keyed as `audio.mixer.clip_key` keys them."""
     clips = {("speech", text): samples for text, samples in speech.items()}
     clips.update({("sound", event.content): cuesounds.prepared(event.content)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 from coach.exact import Exact, clips_of
 from coach.limits import SAMPLE_RATE
@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 
 def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet, key: str | None = None,
-               chapters: str = "steps") -> None:
+               chapters: str = "steps", measured: Mapping[int, dict[int, float]] | None = None) -> None:
     """Mix and encode to `output`, with a chapter per section and (`chapters` 'steps') per step inside it;
-    `key` (see `coach.export.renderkey`) goes into the tag."""
+    `key` (see `coach.export.renderkey`) goes into the tag, and `measured` holds chapters whose levels
+    are known already (`audio.level.LevelsAhead`)."""
     from coach.audio.encoder import encode_mp3_parts
     from coach.audio.level import EventLevels
     from coach.chapters import chapter_marks
@@ -32,7 +33,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
     tags = track_tags(timeline, key=key)
     marks = chapter_marks(timeline, chapters)
     advance = stage("encode", timeline.duration)
-    parts = mixed_parts(timeline, clips, EventLevels(timeline, clips, exact.levels), 0, timeline.duration)
+    parts = mixed_parts(timeline, clips, EventLevels(timeline, clips, measured), 0, timeline.duration)
     encode_mp3_parts(parts, output, rate=SAMPLE_RATE, tags=tags, chapters=marks, bitrate_kbps=bitrate_kbps,
                      on_block=lambda nbytes: advance(nbytes // 2))
 

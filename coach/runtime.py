@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD = 32 << 20
@@ -26,11 +27,13 @@ def prepare() -> None:
 
 
 def _keep_freed_memory() -> None:
+    """glibc's setting (musl has `mallopt` too, and ignores it; macOS and Windows allocate otherwise)."""
+    if not sys.platform.startswith("linux"):
+        return
     import ctypes
 
     try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt  # glibc (and musl, where it does nothing); not macOS or Windows
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return
     mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)

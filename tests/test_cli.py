@@ -166,6 +166,16 @@ def test_bare_coach_shows_the_help_and_succeeds():
     assert result.stdout.startswith("Usage:") and "Commands:" in result.stdout
 
 
+@pytest.mark.parametrize("closed, args, code", [("stdout", ["plan", "breathing-4-6"], 0),
+                                                ("stderr", ["plan", "no-such-routine"], 2)])
+def test_a_command_started_with_a_stream_closed_keeps_its_exit_code(closed, args, code):
+    """The exit flushes what is open and skips what is not (`coach.cli._leave`)."""
+    fd = {"stdout": 1, "stderr": 2}[closed]
+    command = [sys.executable, "-m", "coach", *args]
+    result = subprocess.run(["sh", "-c", f'"$@" {fd}>&-', "sh", *command], capture_output=True, text=True)
+    assert result.returncode == code and "Traceback" not in result.stderr
+
+
 def test_check_without_a_file_checks_the_builtin_routine():
     result = run("check")
     assert result.exit_code == 0

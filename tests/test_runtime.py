@@ -1,5 +1,6 @@
 """The process settings `coach` makes before any work: freed numpy temporaries are reused, not faulted in again."""
 
+import platform
 import subprocess
 import sys
 
@@ -29,7 +30,7 @@ def faults(mode: str) -> int:
     return int(done.stdout)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator settings")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator settings")
 def test_freed_temporaries_are_reused_instead_of_faulted_in_again():
     megabyte = (1 << 20) // 4096
     assert faults("default") > 50 * megabyte  # what this guards against: 19 MB faulted in for each clip
@@ -42,3 +43,4 @@ def test_numpy_gets_one_blas_thread_unless_the_user_chose():
                             env={"OPENBLAS_NUM_THREADS": "3", "PATH": ""})
     default = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env={"PATH": ""})
     assert (chosen.stdout.strip(), default.stdout.strip()) == ("3", "1")
+

@@ -133,17 +133,22 @@ class _Frames:
     def _whole_frames(self, buffer: bytes, most: int | None) -> tuple[np.ndarray, int]:
         """Where each whole frame in `buffer` starts (at most `most` of them), and where the last one ends.
 
-        Every place that holds the frame header is a candidate; frame data can hold the same bytes by
-        chance, but such a place is not where another candidate ends, as a frame is. What remains must
-        be a chain of frames from the start, each ending where the next one starts."""
+        Every place that holds the frame header is a candidate. Frame data can hold the same bytes by
+        chance, but no frame ends there: candidates are dropped until each one is the first or where
+        another ends (a chance header's own chance followers go after it). What remains must be a chain
+        of frames from the start, each ending where the next one starts."""
         data = np.frombuffer(buffer, dtype=np.uint8)
         first, second, third = self.header
-        found = np.flatnonzero(data[:-3] == first)
-        found = found[(data[found + 1] == second) & (data[found + 2] & 0xFD == third)]
-        frame_ends = np.zeros(len(data) + self.size + 2, dtype=bool)
-        frame_ends[found + self.size + (data[found + 2] >> 1 & 1)] = True
-        starts = found[(found == 0) | frame_ends[found]]
-        ends = starts + self.size + (data[starts + 2] >> 1 & 1)
+        starts = np.flatnonzero(data[:-3] == first)
+        starts = starts[(data[starts + 1] == second) & (data[starts + 2] & 0xFD == third)]
+        while True:
+            ends = starts + self.size + (data[starts + 2] >> 1 & 1)
+            frame_ends = np.zeros(len(data) + self.size + 2, dtype=bool)
+            frame_ends[ends] = True
+            kept = (starts == 0) | frame_ends[starts]
+            if kept.all():
+                break
+            starts = starts[kept]
         if len(starts) and (starts[0] != 0 or not np.array_equal(starts[1:], ends[:-1])):
             raise _unreadable()
         whole = int(np.searchsorted(ends, len(buffer), side="right"))

@@ -61,6 +61,23 @@ class EventLevels(Sequence):
         return self._measured(self._chapter_of[index])[index]
 
 
+class LevelsAhead:
+    """Measures each chapter as it is placed, while the synthesis workers still make later clips (the
+    `while_waiting` of `exact.exact_timeline`): this process would only wait there, and the encoders,
+    which otherwise wait on the measuring of the chapters they start in, find them measured."""
+
+    def __init__(self):
+        self.measured: dict[int, dict[int, float]] = {}
+        self._clips: dict[ClipKey, np.ndarray] = {}
+        self._energy = ClipEnergy(self._clips)
+
+    def __call__(self, timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]) -> None:
+        """Measure the last chapter of `timeline` (the chapters placed so far)."""
+        self._clips.update(clips)
+        index = len(timeline.chapters) - 1
+        self.measured[index] = chapter_levels(timeline, self._clips, index, self._energy)
+
+
 def chapter_levels(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], index: int,
                    energy: ClipEnergy) -> dict[int, float]:
     """The level of each event of chapter `index` (by event index): the chapter brought to `TARGET_LUFS`,
@@ -77,14 +94,15 @@ def chapter_levels(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], inde
 
 
 def _peak_dbfs(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], ducks: dict[int, float], index: int) -> float:
-    """The sample peak of the chapter's own events mixed at unit gain (its neighbours' silenced).
+    """The sample peak of the chapter's own events mixed at unit gain (its neighbours' silenced), to
+    their ends: the same whether the chapters after it are placed yet or not (`LevelsAhead`).
 
     Mixing is cheap next to encoding, and the real peak lets the gain reach the target where
     the worst case (every sound in phase with speech) would have held it back.
     """
     start = timeline.chapters[index].start
     events = timeline.events
-    stop = min(timeline.duration, max(events[number].start + len(clips[clip_key(events[number])]) for number in ducks))
+    stop = max(events[number].start + len(clips[clip_key(events[number])]) for number in ducks)
     alone = [ducks.get(number, 0.0) for number in range(len(events))]
     peak = max(int(np.abs(block.astype(np.int32)).max(initial=0)) for block in mix(timeline, clips, alone, start, stop))
     return 20 * math.log10(max(peak, 1) / 32768)

@@ -36,15 +36,17 @@ def main() -> None:
 
 def _leave(code: int | str | None) -> NoReturn:
     """Exit without finalizing the interpreter, which collects every object left (40 ms after a render,
-    a thirtieth of it) to free memory the system takes back anyway. Exit handlers run and output is
-    flushed first, as on a normal exit."""
+    a thirtieth of it) to free memory the system takes back anyway. Exit handlers run (CPython's own
+    entry to them) and output is flushed first; threads still running are not waited for, so every
+    command ends its own (they all do)."""
     if isinstance(code, str):
         print(code, file=sys.stderr)
         code = 1
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nobody is reading any more
-            stream.flush()
+        if stream is not None:  # None: started with the stream closed
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: nobody is reading any more
+                stream.flush()
     os._exit(code or 0)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from coach import __version__
 from coach.audio.encoder import encode_mp3_parts, retag_mp3
 from coach.audio.id3 import Tags, stored_key
-from coach.audio.level import EventLevels
+from coach.audio.level import EventLevels, LevelsAhead
 from coach.audio.mixer import clip_key
 from coach.chapters import chapter_marks
 from coach.compiler import Options
@@ -77,10 +77,11 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
                    folder: Path, split: bool, stage: Stage = quiet, chapters: str = "steps"
                    ) -> tuple[list[Written], list[Entry]]:
     """Write the routine's tracks and captions into `folder`; return what was written and its playlist entries."""
-    exact = exact_timeline(routine, options, spec, cache, stage)
+    ahead = LevelsAhead()
+    exact = exact_timeline(routine, options, spec, cache, stage, while_waiting=ahead)
     timeline = exact.timeline
     clips = clips_of(timeline, exact.speech)
-    levels = EventLevels(timeline, clips, exact.levels)
+    levels = EventLevels(timeline, clips, ahead.measured)
     cover = cover_png(timeline)
     sounding = _sounding(timeline, clips, levels)
     inputs = routine.input_files()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach.audio.id3 import stored_key
+from coach.audio.level import LevelsAhead
 from coach.compiler import Options
 from coach.exact import exact_timeline
 from coach.export.renderkey import render_key
@@ -40,6 +41,7 @@ def render_file(routine: Routine, output: Path, options: Options, spec: EngineSp
     key = render_key(routine, options, spec, bitrate_kbps, chapters)
     if not force and stored_key(target) == key:
         return Rendered(output, None)
-    exact = exact_timeline(routine, options, spec, cache, stage)
-    render_mp3(exact, target, bitrate_kbps, stage, key, chapters)
+    ahead = LevelsAhead()
+    exact = exact_timeline(routine, options, spec, cache, stage, while_waiting=ahead)
+    render_mp3(exact, target, bitrate_kbps, stage, key, chapters, measured=ahead.measured)
     return Rendered(output, exact.timeline)

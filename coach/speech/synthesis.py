@@ -38,8 +38,9 @@ _speaker = None
 
 class Workers:
     """Synthesis worker processes kept for several requests, so a neural voice loads its model once per
-    worker and not once per request. Clips asked for (`ask`) are made in the order asked while the
-    caller goes on; `wait` collects them. Started when first asked, stopped on leaving the `with`."""
+    worker and not once per request. Clips asked for (`ask`, by clip key) are made in the order asked
+    while the caller goes on; `wait` collects them. Started when first asked, stopped on leaving the
+    `with`."""
 
     def __init__(self, size: int | None = None):
         """`size`: how many processes at most (default and most: one per core)."""
@@ -60,21 +61,20 @@ class Workers:
         self._scratch.close()
 
     @property
-    def busy(self) -> bool:
-        """Whether clips asked for are still to come."""
+    def pending(self) -> bool:
+        """Whether clips asked for are yet to be collected."""
         return any(asked.left for asked in self._asked)
 
-    def asked(self, text: str) -> bool:
-        return any(text in asked.keys for asked in self._asked)
+    def asked(self, key: str) -> bool:
+        return any(key in asked.texts for asked in self._asked)
 
-    def ask(self, texts: list[str], keys: dict[str, str], spec: EngineSpec, cache: ClipCache,
-            advance: Callable[[int], None]) -> None:
-        """Start making `texts` (none asked before); each is stored in `cache` as it comes."""
+    def ask(self, texts: dict[str, str], spec: EngineSpec, cache: ClipCache, advance: Callable[[int], None]) -> None:
+        """Start making each text of `texts` (by clip key, none asked before); each clip is stored in
+        `cache` as it comes."""
         if self._pool is None:
             self._start()
-        jobs = [(text, keys[text], spec, str(self._folder), self._threads) for text in texts]
-        results = self._pool.imap_unordered(_make_clip, jobs)
-        self._asked.append(_Asked(results, {text: keys[text] for text in texts}, spec.engine, cache, advance))
+        jobs = [(text, key, spec, str(self._folder), self._threads) for key, text in texts.items()]
+        self._asked.append(_Asked(self._pool.imap_unordered(_make_clip, jobs), texts, spec.engine, cache, advance))
 
     def _start(self) -> None:
         cores = os.cpu_count() or 1
@@ -87,27 +87,35 @@ class Workers:
         with signals_held():
             self._pool = multiprocessing.Pool(processes=count, initializer=detach_worker)
 
-    def wait(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """The samples of each text, every one asked for before. Any failure propagates, and the
-        caller's `with` stops the workers."""
+    def wait(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """The samples of each clip (by key), every one asked for before. Any failure propagates (of a
+        clip asked for earlier too), and the caller's `with` stops the workers."""
         for asked in self._asked:
-            while asked.left and any(text not in self._made for text in texts):
-                text, samples = asked.next()
-                self._made[text] = samples
-        return {text: self._made[text] for text in texts}
+            while asked.left and any(key not in self._made for key in keys):
+                key, samples = asked.next()
+                self._made[key] = samples
+        return {key: self._made[key] for key in keys}
+
+    def forget_unwanted(self) -> None:
+        """Clips asked for that nobody waits for (guessed phrases the fitted ranges do not say) are
+        left to the pool's end; their progress counts them done, so its line ends."""
+        for asked in self._asked:
+            asked.advance(asked.left)
+            asked.left = 0
 
 
 class _Asked:
     """The clips of one `Workers.ask`, in the order they are finished."""
 
-    def __init__(self, results, keys: dict[str, str], engine: str, cache: ClipCache,
+    def __init__(self, results, texts: dict[str, str], engine: str, cache: ClipCache,
                  advance: Callable[[int], None]):
-        self.results, self.keys, self.engine, self.cache, self.advance = results, keys, engine, cache, advance
-        self.left = len(keys)
+        self.results, self.texts, self.engine, self.cache, self.advance = results, texts, engine, cache, advance
+        self.left = len(texts)
 
     def next(self) -> tuple[str, np.ndarray]:
+        """The next clip finished, by key."""
         try:
-            text, made = self.results.next(CLIP_TIMEOUT_SECONDS)
+            key, made = self.results.next(CLIP_TIMEOUT_SECONDS)
             samples = np.fromfile(made, dtype="<i2")
             os.unlink(made)
         except multiprocessing.TimeoutError:
@@ -116,10 +124,10 @@ class _Asked:
         except (OSError, RuntimeError, ValueError) as problem:
             raise EnvironmentProblem(f"speech engine '{self.engine}' failed: {problem}",
                                      "try another engine or voice (see `coach voices`)") from None
-        self.cache.put(self.keys[text], samples)  # at once: an interrupted render keeps what it made
+        self.cache.put(key, samples)  # at once: an interrupted render keeps what it made
         self.left -= 1
         self.advance(1)
-        return text, samples
+        return key, samples
 
 
 def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage = quiet,
@@ -134,19 +142,21 @@ def clips_for(texts: list[str], spec: EngineSpec, cache: ClipCache, stage: Stage
         with Workers(len(missing)) as own:
             return found | clips_for(missing, spec, cache, stage, own)
     found = ask(texts, spec, cache, workers, stage)
-    return found | workers.wait([text for text in texts if text not in found])
+    keys = _keys([text for text in texts if text not in found], spec)
+    made = workers.wait(list(keys.values()))
+    return found | {text: made[key] for text, key in keys.items()}
 
 
 def ask(texts: list[str], spec: EngineSpec, cache: ClipCache, workers: Workers, stage: Stage = quiet
         ) -> dict[str, np.ndarray]:
     """Start `workers` making the texts missing from the cache (and not asked for already); returns the
     samples of those found there."""
-    keys = _keys([text for text in dict.fromkeys(texts) if not workers.asked(text)], spec)
+    keys = {text: key for text, key in _keys(list(dict.fromkeys(texts)), spec).items() if not workers.asked(key)}
     found = {text: cache.get(key) for text, key in keys.items()}
-    missing = [text for text, clip in found.items() if clip is None]
+    missing = {keys[text]: text for text, samples in found.items() if samples is None}
     if missing:
-        workers.ask(missing, keys, spec, cache, stage("speech", len(missing)))
-    return {text: clip for text, clip in found.items() if clip is not None}
+        workers.ask(missing, spec, cache, stage("speech", len(missing)))
+    return {text: samples for text, samples in found.items() if samples is not None}
 
 
 def cached_clips(texts: list[str], spec: EngineSpec, cache: ClipCache) -> dict[str, np.ndarray]:
@@ -180,7 +190,7 @@ def _stop(pool) -> None:
 
 def _make_clip(job) -> tuple[str, str]:
     """Worker: speak one text and prepare the clip, and write its samples to a file; the engine is made
-    on first use. Returns the text and the file."""
+    on first use. Returns the clip's key and the file."""
     from coach.audio.clips import prepare_speech
     from coach.speech.engines import Speaker
 
@@ -197,4 +207,4 @@ def _make_clip(job) -> tuple[str, str]:
         raw.unlink(missing_ok=True)
     made = Path(scratch) / f"{key}.pcm"
     samples.astype("<i2").tofile(made)
-    return text, str(made)
+    return key, str(made)
