@@ -123,3 +123,37 @@ def test_a_header_that_claims_more_audio_than_the_file_holds_plays_what_it_holds
     assert [round(e["end"] - e["start"], 2) for e in start] == [1.0, 1.0]
     coach("render", "own.yaml", cwd=tmp_path, env=env)
     assert (tmp_path / "own.mp3").stat().st_size > 0
+
+
+def test_prepared_sounds_are_kept_in_the_clip_cache_by_their_content(tmp_path, monkeypatch):
+    """Prepared once, read back after; an edited file is prepared again; no cache is no failure."""
+    from coach import cuesounds
+    from coach.audio import clips
+
+    monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "clips"))
+    sound = tmp_path / "beep.wav"
+    write_tone(sound, 880)
+    cuesounds.prepared.cache_clear()
+    first = cuesounds.prepared(str(sound))
+    bell = cuesounds.prepared("bell")
+    assert len(list((tmp_path / "clips").rglob("*.clip"))) == 2
+
+    cuesounds.prepared.cache_clear()
+    made = []
+    monkeypatch.setattr(clips, "prepare_sound", lambda path: made.append(path) or np.zeros(0, np.int16))
+    assert np.array_equal(cuesounds.prepared(str(sound)), first) and np.array_equal(cuesounds.prepared("bell"), bell)
+    assert made == []
+
+    write_tone(sound, 440)  # the file changes: its content is another key
+    cuesounds.prepared.cache_clear()
+    cuesounds.prepared(str(sound))
+    assert made == [sound]
+
+    monkeypatch.undo()
+    (tmp_path / "file").write_bytes(b"")
+    monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "file" / "clips"))  # no cache can be made there
+    cuesounds.prepared.cache_clear()
+    try:
+        assert np.array_equal(cuesounds.prepared("bell"), bell)
+    finally:
+        cuesounds.prepared.cache_clear()
