@@ -16,14 +16,16 @@ from coach.progress import Stage, quiet
 from coach.timeline import Timeline
 
 if TYPE_CHECKING:
+    from coach.audio.encoder import Encoders
     from coach.audio.id3 import Tags
 
 
 def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet, key: str | None = None,
-               chapters: str = "steps", measured: Mapping[int, dict[int, float]] | None = None) -> None:
+               chapters: str = "steps", measured: Mapping[int, dict[int, float]] | None = None,
+               encoders: Encoders | None = None) -> None:
     """Mix and encode to `output`, with a chapter per section and (`chapters` 'steps') per step inside it;
-    `key` (see `coach.export.renderkey`) goes into the tag, and `measured` holds chapters whose levels
-    are known already (`audio.level.LevelsAhead`)."""
+    `key` (see `coach.export.renderkey`) goes into the tag, `measured` holds chapters whose levels are
+    known already (`audio.level.LevelsAhead`), and `encoders` were started for it (`started_encoders`)."""
     from coach.audio.encoder import encode_mp3_parts
     from coach.audio.level import EventLevels
     from coach.chapters import chapter_marks
@@ -35,7 +37,16 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
     advance = stage("encode", timeline.duration)
     parts = mixed_parts(timeline, clips, EventLevels(timeline, clips, measured), 0, timeline.duration)
     encode_mp3_parts(parts, output, rate=SAMPLE_RATE, tags=tags, chapters=marks, bitrate_kbps=bitrate_kbps,
-                     on_block=lambda nbytes: advance(nbytes // 2))
+                     on_block=lambda nbytes: advance(nbytes // 2), started=encoders)
+
+
+def started_encoders(output: Path, bitrate_kbps: int) -> Encoders:
+    """Encoders for a render of `output`, to start before its timeline is ready: as many as a track
+    long enough has parts (a shorter one stops the one it does not need)."""
+    from coach.audio.encoder import Encoders
+    from coach.audio.joins import MAX_PARTS
+
+    return Encoders(output, SAMPLE_RATE, bitrate_kbps, MAX_PARTS)
 
 
 def mixed_parts(timeline: Timeline, clips: dict, levels, start: int, stop: int) -> list[Iterator[bytes]]:

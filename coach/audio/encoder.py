@@ -42,34 +42,75 @@ def encode_mp3(blocks: Iterable[bytes], path: Path, *, rate: int, tags: Tags, ch
 
 def encode_mp3_parts(parts: Sequence[Iterable[bytes]], path: Path, *, rate: int, tags: Tags,
                      chapters: Sequence[ChapterMark], bitrate_kbps: int = 64,
-                     on_block: Callable[[int], None] | None = None) -> None:
-    """`encode_mp3` of the parts played one after the other, each part encoded by its own ffmpeg at once.
+                     on_block: Callable[[int], None] | None = None, started: Encoders | None = None) -> None:
+    """`encode_mp3` of the parts played one after the other, each part encoded by its own ffmpeg at once
+    (those of `started` first, made for the same `path`, rate and bitrate).
 
     Every part but the last must hold a whole number of MP3 frames and end in at least
     `JOIN_SILENCE` samples of digital silence (see `audio.joins`), so the parts join seamlessly.
     """
-    if bitrate_kbps not in BITRATES_KBPS[rate]:
-        choices = ", ".join(map(str, BITRATES_KBPS[rate]))
-        raise UsageError(f"an MP3 at {rate} Hz cannot be {bitrate_kbps} kbps; choose one of {choices}")
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise EnvironmentProblem("no MP3 encoder: ffmpeg is not installed", INSTALL_FFMPEG)
     from coach.audio.lametag import join_parts, samples_per_frame  # numpy: not for `coach --help`
 
     tag = id3_tag(tags, chapters)
     path = Path(path)
     # Beside the target, so the final rename stays on one filesystem.
     with contextlib.ExitStack() as scratch:
-        audio, tagged, *encoded = (scratch.enter_context(scratch_path(path.parent, f".{path.name}.{name}-"))
-                                   for name in ["partial", "tagged", *(f"part{n}" for n in range(len(parts)))])
+        audio, tagged = (scratch.enter_context(scratch_path(path.parent, f".{path.name}.{name}-"))
+                         for name in ["partial", "tagged"])
         _create(audio)
-        counts = _encode_all(ffmpeg, parts, encoded, rate, bitrate_kbps, on_block)
+        encoders = started or scratch.enter_context(Encoders(path, rate, bitrate_kbps, len(parts)))
+        running = encoders.take(len(parts))
+        counts = _encode_all(running, parts, on_block)
         frame = samples_per_frame(rate)
         if any(count % frame for count in counts[:-1]):
             raise ValueError(f"every part but the last must hold whole frames of {frame} samples: {counts}")
-        join_parts(encoded, [count // frame for count in counts[:-1]] + [None], audio, sum(counts), rate)
+        join_parts([encoder.out for encoder in running], [count // frame for count in counts[:-1]] + [None], audio,
+                   sum(counts), rate)
         _prepend(tag, audio, tagged)
         os.replace(tagged, path)
+
+
+class Encoders:
+    """ffmpeg processes for the parts of one MP3, started before its audio is ready: a start costs 30 ms
+    of a core, which a render then spends while it compiles (on a core that is idle then) rather than
+    when every core encodes. Stopped, and their files removed, on leaving the `with`."""
+
+    def __init__(self, path: Path, rate: int, bitrate_kbps: int, count: int):
+        if bitrate_kbps not in BITRATES_KBPS[rate]:
+            choices = ", ".join(map(str, BITRATES_KBPS[rate]))
+            raise UsageError(f"an MP3 at {rate} Hz cannot be {bitrate_kbps} kbps; choose one of {choices}")
+        self.ffmpeg = shutil.which("ffmpeg")
+        if self.ffmpeg is None:
+            raise EnvironmentProblem("no MP3 encoder: ffmpeg is not installed", INSTALL_FFMPEG)
+        self.path, self.rate, self.bitrate_kbps, self.count = Path(path), rate, bitrate_kbps, count
+        self._stack = contextlib.ExitStack()
+        self._started: list[_Encoder] = []
+
+    def __enter__(self) -> Encoders:
+        try:
+            self._start(self.count)
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *problem) -> None:
+        self._stack.close()
+
+    def take(self, count: int) -> list[_Encoder]:
+        """The encoders of `count` parts, the first writing the Info frame: those started, with more
+        started if there are too few; the rest are stopped."""
+        self._start(count - len(self._started))
+        for spare in self._started[count:]:
+            spare.kill()
+        return self._started[:count]
+
+    def _start(self, count: int) -> None:
+        for _ in range(count):
+            # Beside the target, so the final rename stays on one filesystem.
+            out = self._stack.enter_context(scratch_path(self.path.parent, f".{self.path.name}.part-"))
+            encoder = _Encoder(self.ffmpeg, out, self.rate, self.bitrate_kbps, first=not self._started)
+            self._started.append(self._stack.enter_context(encoder))
 
 
 def retag_mp3(path: Path, tags: Tags, chapters: Sequence[ChapterMark]) -> None:
@@ -91,9 +132,9 @@ def _create(path: Path) -> None:
         raise EnvironmentProblem(f"cannot write in {path.parent} ({problem.strerror})", OTHER_FOLDER) from None
 
 
-def _encode_all(ffmpeg: str, parts: Sequence[Iterable[bytes]], outs: Sequence[Path], rate: int,
-                bitrate_kbps: int, on_block: Callable[[int], None] | None) -> list[int]:
-    """Run one ffmpeg per part, all at once, and return how many samples each got.
+def _encode_all(encoders: Sequence[_Encoder], parts: Sequence[Iterable[bytes]],
+                on_block: Callable[[int], None] | None) -> list[int]:
+    """Feed each part to its encoder, all at once, and return how many samples each got.
 
     This thread feeds the first part (so Ctrl-C lands where the work is), a thread each the others.
     """
@@ -103,22 +144,22 @@ def _encode_all(ffmpeg: str, parts: Sequence[Iterable[bytes]], outs: Sequence[Pa
         with lock:
             on_block(nbytes)
 
-    with contextlib.ExitStack() as running:
-        encoders = [running.enter_context(_Encoder(ffmpeg, out, rate, bitrate_kbps, first=index == 0))
-                    for index, out in enumerate(outs)]
+    def stop_all() -> None:  # a part failed: every other feed then ends at its next write
+        for encoder in encoders:
+            encoder.kill()
 
-        def stop_all() -> None:  # a part failed: every other feed then ends at its next write
-            for encoder in encoders:
-                encoder.kill()
-
-        feeding = [_Feeding(encoder, part, progress if on_block else None, stop_all)
-                   for encoder, part in zip(encoders[1:], parts[1:])]
-        for feed in feeding:
-            feed.start()
+    feeding = [_Feeding(encoder, part, progress if on_block else None, stop_all)
+               for encoder, part in zip(encoders[1:], parts[1:])]
+    for feed in feeding:
+        feed.start()
+    try:
         written = [encoders[0].feed(parts[0], progress if on_block else None)]
         written += [feed.result() for feed in feeding]
-        for encoder in encoders:
-            encoder.finish()
+    except BaseException:
+        stop_all()  # the feeding threads end at their next write
+        raise
+    for encoder in encoders:
+        encoder.finish()
     return [nbytes // 2 for nbytes in written]
 
 
@@ -153,6 +194,7 @@ class _Encoder:
     """
 
     def __init__(self, ffmpeg: str, out: Path, rate: int, bitrate_kbps: int, first: bool):
+        self.out = out
         self.command = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
                         "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
                         # LAME's -q 7 ("fast, ok quality") encodes speech ~30% faster than the default;

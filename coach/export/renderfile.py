@@ -15,7 +15,7 @@ from coach.exact import exact_timeline
 from coach.export.renderkey import render_key
 from coach.outputpath import output_target
 from coach.progress import Stage, quiet
-from coach.render import render_mp3
+from coach.render import render_mp3, started_encoders
 from coach.routine import Routine
 from coach.speech.cache import ClipCache
 from coach.speech.engines import EngineSpec
@@ -42,6 +42,7 @@ def render_file(routine: Routine, output: Path, options: Options, spec: EngineSp
     if not force and stored_key(target) == key:
         return Rendered(output, None)
     ahead = LevelsAhead()
-    exact = exact_timeline(routine, options, spec, cache, stage, while_waiting=ahead)
-    render_mp3(exact, target, bitrate_kbps, stage, key, chapters, measured=ahead.measured)
+    with started_encoders(target, bitrate_kbps) as encoders:
+        exact = exact_timeline(routine, options, spec, cache, stage, while_waiting=ahead)
+        render_mp3(exact, target, bitrate_kbps, stage, key, chapters, ahead.measured, encoders)
     return Rendered(output, exact.timeline)
