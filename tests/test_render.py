@@ -421,16 +421,17 @@ def one_line(stderr: str) -> str:
     return lines[0]
 
 
-def test_without_ffmpeg_a_render_stops_at_once_with_one_line_and_makes_nothing(tmp_path, cache):
-    """The encoders start before any speech is made, so a missing ffmpeg costs no synthesis."""
+def test_without_ffmpeg_a_render_or_export_stops_at_once_with_one_line_and_makes_nothing(tmp_path, cache):
+    """The encoder is looked for before any speech is made: a missing ffmpeg costs no synthesis."""
     tools = tmp_path / "bin"
     tools.mkdir()
     (tools / "espeak-ng").symlink_to(shutil.which("espeak-ng"))
     out = tmp_path / "out"
     out.mkdir()
-    done = coach("render", ONSETS, "-o", out / "x.mp3", env=environment(cache, PATH=str(tools)), expect=3)
-    assert "ffmpeg is not installed" in one_line(done.stderr)
-    assert list(out.iterdir()) == [] and clip_files(cache) == {}
+    for command in (["render", ONSETS, "-o", out / "x.mp3"], ["export", ONSETS, "--to", out]):
+        done = coach(*command, env=environment(cache, PATH=str(tools)), expect=3)
+        assert "ffmpeg is not installed" in one_line(done.stderr)
+        assert list(out.iterdir()) == [] and clip_files(cache) == {}
 
 
 def test_unknown_engine_exits_3_and_writes_nothing(tmp_path, cache):

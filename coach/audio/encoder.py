@@ -70,18 +70,25 @@ def encode_mp3_parts(parts: Sequence[Iterable[bytes]], path: Path, *, rate: int,
         os.replace(tagged, path)
 
 
+def find_ffmpeg(rate: int, bitrate_kbps: int) -> str:
+    """The ffmpeg that will encode an MP3 at this rate and bitrate: a UsageError for a bitrate the rate
+    cannot have, an EnvironmentProblem without ffmpeg (asked before any work that would be lost)."""
+    if bitrate_kbps not in BITRATES_KBPS[rate]:
+        choices = ", ".join(map(str, BITRATES_KBPS[rate]))
+        raise UsageError(f"an MP3 at {rate} Hz cannot be {bitrate_kbps} kbps; choose one of {choices}")
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise EnvironmentProblem("no MP3 encoder: ffmpeg is not installed", INSTALL_FFMPEG)
+    return ffmpeg
+
+
 class Encoders:
     """ffmpeg processes for the parts of one MP3, started before its audio is ready: a start costs 30 ms
     of a core, which a render then spends while it compiles (on a core that is idle then) rather than
     when every core encodes. Stopped, and their files removed, on leaving the `with`."""
 
     def __init__(self, path: Path, rate: int, bitrate_kbps: int, count: int):
-        if bitrate_kbps not in BITRATES_KBPS[rate]:
-            choices = ", ".join(map(str, BITRATES_KBPS[rate]))
-            raise UsageError(f"an MP3 at {rate} Hz cannot be {bitrate_kbps} kbps; choose one of {choices}")
-        self.ffmpeg = shutil.which("ffmpeg")
-        if self.ffmpeg is None:
-            raise EnvironmentProblem("no MP3 encoder: ffmpeg is not installed", INSTALL_FFMPEG)
+        self.ffmpeg = find_ffmpeg(rate, bitrate_kbps)
         self.path, self.rate, self.bitrate_kbps, self.count = Path(path), rate, bitrate_kbps, count
         self._stack = contextlib.ExitStack()
         self._started: list[_Encoder] = []

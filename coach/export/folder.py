@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coach import __version__
-from coach.audio.encoder import encode_mp3_parts, retag_mp3
+from coach.audio.encoder import encode_mp3_parts, find_ffmpeg, retag_mp3
 from coach.audio.id3 import Tags, stored_key
 from coach.audio.level import EventLevels, LevelsAhead
 from coach.audio.mixer import clip_key
@@ -77,6 +77,7 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
                    folder: Path, split: bool, stage: Stage = quiet, chapters: str = "steps"
                    ) -> tuple[list[Written], list[Entry]]:
     """Write the routine's tracks and captions into `folder`; return what was written and its playlist entries."""
+    find_ffmpeg(SAMPLE_RATE, bitrate_kbps)  # before any clip is made for nothing
     ahead = LevelsAhead()
     exact = exact_timeline(routine, options, spec, cache, stage, while_waiting=ahead)
     timeline = exact.timeline
