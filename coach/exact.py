@@ -2,8 +2,8 @@
 
 `render` asks the synthesis workers for every phrase at once and places
 each chapter as soon as its phrases are made. `speak` synthesizes and places
-the first chapter, starts playing, and places the rest ahead of the playhead. Both end with the same timeline and the same
-samples, because
+the first chapter, starts playing, and places the rest ahead of the
+playhead. Both end with the same timeline and the same samples, because
 - the ranges are fitted to the target length once, before any chapter is
   placed, by the real clips of the first chapter and of the stock words said
   again and again, and the estimate scaled by them for the rest (these clips

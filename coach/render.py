@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator
 
 from coach.exact import Exact, clips_of
 from coach.limits import SAMPLE_RATE
@@ -18,14 +18,14 @@ from coach.timeline import Timeline
 if TYPE_CHECKING:
     from coach.audio.encoder import Encoders
     from coach.audio.id3 import Tags
+    from coach.audio.level import LevelsAhead
 
 
 def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = quiet, key: str | None = None,
-               chapters: str = "steps", measured: Mapping[int, dict[int, float]] | None = None,
-               encoders: Encoders | None = None) -> None:
+               chapters: str = "steps", ahead: LevelsAhead | None = None, encoders: Encoders | None = None) -> None:
     """Mix and encode to `output`, with a chapter per section and (`chapters` 'steps') per step inside it;
-    `key` (see `coach.export.renderkey`) goes into the tag, `measured` holds chapters whose levels are
-    known already (`audio.level.LevelsAhead`), and `encoders` were started for it (`started_encoders`)."""
+    `key` (see `coach.export.renderkey`) goes into the tag, `ahead` holds what was measured while the
+    timeline was placed, and `encoders` were started for it (`started_encoders`)."""
     from coach.audio.encoder import encode_mp3_parts
     from coach.audio.level import EventLevels
     from coach.chapters import chapter_marks
@@ -35,7 +35,7 @@ def render_mp3(exact: Exact, output: Path, bitrate_kbps: int, stage: Stage = qui
     tags = track_tags(timeline, key=key)
     marks = chapter_marks(timeline, chapters)
     advance = stage("encode", timeline.duration)
-    parts = mixed_parts(timeline, clips, EventLevels(timeline, clips, measured), 0, timeline.duration)
+    parts = mixed_parts(timeline, clips, EventLevels(timeline, clips, ahead), 0, timeline.duration)
     encode_mp3_parts(parts, output, rate=SAMPLE_RATE, tags=tags, chapters=marks, bitrate_kbps=bitrate_kbps,
                      on_block=lambda nbytes: advance(nbytes // 2), started=encoders)
 

@@ -5,8 +5,8 @@
 - glibc gives every freed block over 128 KiB back to the system, so numpy's FFT temporaries
   (0.5 to 2 MiB for each clip levelled or weighted) are faulted in afresh each time: in a new
   synthesis worker that was half of a clip's levelling (17 against 8.5 ms). Freed memory is kept
-  for reuse instead. Forked workers inherit the setting; other C libraries have their own allocator
-  and are left as they are.
+  for reuse instead. Forked synthesis workers inherit the setting; the programs coach runs (ffmpeg,
+  espeak-ng's server) do not need it.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def test_chapters_measured_while_clips_are_made_have_the_levels_of_the_finished_
     warm = exact_timeline(routine, Options(), spec, cache, while_waiting=again)
     assert warm.timeline == cold.timeline and again.measured == {}  # nothing to wait for: measured when mixed
     assert np.array_equal(list(EventLevels(warm.timeline, clips_of(warm.timeline, warm.speech))),
-                          list(EventLevels(cold.timeline, clips_of(cold.timeline, cold.speech), ahead.measured)))
+                          list(EventLevels(cold.timeline, clips_of(cold.timeline, cold.speech), ahead)))
 
 
 def test_clips_asked_for_and_never_wanted_still_end_their_progress(tmp_path):

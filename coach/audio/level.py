@@ -45,14 +45,14 @@ class EventLevels(Sequence):
     less than a lock each would wait on.
     """
 
-    def __init__(self, timeline: Timeline, clips: Mapping[ClipKey, np.ndarray],
-                 measured: Mapping[int, dict[int, float]] | None = None):
-        """`measured`: chapters (by index) already measured, as `chapter_levels` gives them."""
+    def __init__(self, timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], ahead: LevelsAhead | None = None):
+        """`ahead`: what was measured while the timeline was placed (its chapters, its clips' energy)."""
         self._chapter_of = chapters_of(timeline)
-        energy = ClipEnergy(clips)
-        measured = measured or {}
+        ahead = ahead or LevelsAhead()
+        energy = ahead.energy_of(clips)
         self._measured = functools.lru_cache(maxsize=None)(
-            lambda index: measured[index] if index in measured else chapter_levels(timeline, clips, index, energy))
+            lambda index: ahead.measured[index] if index in ahead.measured
+            else chapter_levels(timeline, clips, index, energy))
 
     def __len__(self) -> int:
         return len(self._chapter_of)
@@ -64,7 +64,8 @@ class EventLevels(Sequence):
 class LevelsAhead:
     """Measures each chapter as it is placed, while the synthesis workers still make later clips (the
     `while_waiting` of `exact.exact_timeline`): this process would only wait there, and the encoders,
-    which otherwise wait on the measuring of the chapters they start in, find them measured."""
+    which otherwise wait on the measuring of the chapters they start in, find them measured. The
+    `EventLevels` of the finished timeline take them, and the clips' energy, from here."""
 
     def __init__(self):
         self.measured: dict[int, dict[int, float]] = {}
@@ -73,9 +74,13 @@ class LevelsAhead:
 
     def __call__(self, timeline: Timeline, clips: Mapping[ClipKey, np.ndarray]) -> None:
         """Measure the last chapter of `timeline` (the chapters placed so far)."""
-        self._clips.update(clips)
         index = len(timeline.chapters) - 1
-        self.measured[index] = chapter_levels(timeline, self._clips, index, self._energy)
+        self.measured[index] = chapter_levels(timeline, clips, index, self.energy_of(clips))
+
+    def energy_of(self, clips: Mapping[ClipKey, np.ndarray]) -> ClipEnergy:
+        """The energy of `clips`, each clip weighted once for the whole render."""
+        self._clips.update(clips)
+        return self._energy
 
 
 def chapter_levels(timeline: Timeline, clips: Mapping[ClipKey, np.ndarray], index: int,

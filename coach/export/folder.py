@@ -82,7 +82,7 @@ def export_routine(routine: Routine, options: Options, spec: EngineSpec, bitrate
     exact = exact_timeline(routine, options, spec, cache, stage, while_waiting=ahead)
     timeline = exact.timeline
     clips = clips_of(timeline, exact.speech)
-    levels = EventLevels(timeline, clips, ahead.measured)
+    levels = EventLevels(timeline, clips, ahead)
     cover = cover_png(timeline)
     sounding = _sounding(timeline, clips, levels)
     inputs = routine.input_files()

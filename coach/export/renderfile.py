@@ -44,5 +44,5 @@ def render_file(routine: Routine, output: Path, options: Options, spec: EngineSp
     ahead = LevelsAhead()
     with started_encoders(target, bitrate_kbps) as encoders:
         exact = exact_timeline(routine, options, spec, cache, stage, while_waiting=ahead)
-        render_mp3(exact, target, bitrate_kbps, stage, key, chapters, ahead.measured, encoders)
+        render_mp3(exact, target, bitrate_kbps, stage, key, chapters, ahead, encoders)
     return Rendered(output, exact.timeline)
