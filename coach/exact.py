@@ -23,6 +23,7 @@ from fractions import Fraction
 import numpy as np
 
 from coach import cuesounds
+from coach.audio.mixer import ClipKey
 from coach.compiler import Fitted, Options, fit
 from coach.estimate import estimate
 from coach.limits import SAMPLE_RATE
@@ -44,7 +45,7 @@ class Exact:
 
 
 FREQUENT_USES = 4
-ClipMap = dict[tuple[str, str], np.ndarray]
+ClipMap = dict[ClipKey, np.ndarray]
 """Clips by (event kind, content), as the mixer wants them (`audio.mixer.clip_key`)."""
 
 
